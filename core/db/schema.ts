@@ -1,0 +1,285 @@
+// Row types of the PostgreSQL schema (migrations/), as Kysely sees them. bigint columns arrive as JS
+// numbers: connect.ts installs a parser that refuses values beyond Number.MAX_SAFE_INTEGER.
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type Id = Generated<number>;
+type Money = ColumnType<number, number | undefined, number>;
+
+export const ACCOUNT_KINDS = ['admin', 'reseller', 'customer'] as const;
+export type AccountKind = (typeof ACCOUNT_KINDS)[number];
+export const ACCOUNT_STATUSES = ['active', 'suspended', 'closed'] as const;
+export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
+export const BILLING_MODES = ['prepaid', 'postpaid'] as const;
+export type BillingMode = (typeof BILLING_MODES)[number];
+export const USER_ROLES = ['owner', 'admin', 'operator', 'viewer'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+export const DID_STATUSES = ['available', 'reserved', 'assigned', 'suspended', 'aging', 'disabled'] as const;
+export type DidStatus = (typeof DID_STATUSES)[number];
+export const NUMBER_TYPES = ['local', 'toll_free', 'mobile', 'national', 'other'] as const;
+export type NumberType = (typeof NUMBER_TYPES)[number];
+export const BILLING_TYPES = ['one_time', 'recurring'] as const;
+export type BillingType = (typeof BILLING_TYPES)[number];
+export const BILLING_PERIODS = ['days', 'monthly', 'yearly'] as const;
+export type BillingPeriod = (typeof BILLING_PERIODS)[number];
+export const DESTINATION_TYPES = ['sip', 'pstn', 'extension'] as const;
+export type DestinationType = (typeof DESTINATION_TYPES)[number];
+export const CAPABILITIES = ['voice', 'sms', 'mms', 'fax'] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+export const CHANNELS = ['slack', 'telegram', 'web', 'cli', 'api', 'system'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export interface AccountsTable {
+  id: Id;
+  kind: AccountKind;
+  parent_id: number | null;
+  path: Generated<string>;
+  slug: string;
+  name: string;
+  billing_mode: Generated<BillingMode>;
+  credit_limit: Generated<number>;
+  currency: Generated<string>;
+  status: Generated<AccountStatus>;
+  call_transfer_enabled: Generated<boolean>;
+  stripe_customer_id: string | null;
+  email: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface UsersTable {
+  id: Id;
+  account_id: number;
+  email: string | null;
+  name: Generated<string>;
+  role: UserRole;
+  password_hash: string | null;
+  slack_user_id: string | null;
+  telegram_user_id: string | null;
+  status: Generated<'active' | 'disabled'>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface ProvidersTable {
+  id: Id;
+  name: string;
+  description: Generated<string>;
+  created_at: CreatedAt;
+}
+
+export interface VendorBatchesTable {
+  id: Id;
+  provider_id: number;
+  name: string;
+  activation_cost: Money;
+  recurring_cost: Money;
+  currency: Generated<string>;
+  created_at: CreatedAt;
+}
+
+export interface DidGroupsTable {
+  id: Id;
+  name: string;
+  description: Generated<string>;
+  created_at: CreatedAt;
+}
+
+export interface PricingBatchesTable {
+  id: Id;
+  owner_account_id: number;
+  name: string;
+  setup_fee: Money;
+  recurring_fee: Money;
+  currency: Generated<string>;
+  billing_type: Generated<BillingType>;
+  billing_period: Generated<BillingPeriod>;
+  billing_days: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface DidsTable {
+  id: Id;
+  number: string;
+  country: string;
+  area_code: Generated<string>;
+  number_type: Generated<NumberType>;
+  city: Generated<string>;
+  province: Generated<string>;
+  provider_id: number | null;
+  vendor_batch_id: number | null;
+  group_id: number | null;
+  pricing_batch_id: number | null;
+  activation_cost: Money;
+  recurring_cost: Money;
+  setup_fee: Money;
+  recurring_fee: Money;
+  currency: Generated<string>;
+  billing_type: Generated<BillingType>;
+  billing_period: Generated<BillingPeriod>;
+  billing_days: Generated<number>;
+  connection_cost_micros: Money;
+  per_minute_rate_micros: Money;
+  grace_seconds: Generated<number>;
+  initial_increment: Generated<number>;
+  increment: Generated<number>;
+  call_timeout_seconds: Generated<number>;
+  max_concurrent_calls: Generated<number>;
+  capabilities: ColumnType<Capability[], Capability[] | undefined, Capability[]>;
+  description: Generated<string>;
+  status: Generated<DidStatus>;
+  owner_account_id: number | null;
+  assigned_account_id: number | null;
+  assigned_at: NullableTimestamp;
+  freed_at: NullableTimestamp;
+  aging_until: NullableTimestamp;
+  destination_type: DestinationType | null;
+  destination: string | null;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface ReservationsTable {
+  id: Id;
+  did_id: number;
+  account_id: number;
+  status: Generated<'active' | 'converted' | 'expired' | 'canceled'>;
+  expires_at: Timestamp;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface CallTransfersTable {
+  did_id: number;
+  enabled: Generated<boolean>;
+  busy_destination: string | null;
+  no_answer_destination: string | null;
+  unreachable_destination: string | null;
+  always_destination: string | null;
+  ring_timeout_seconds: Generated<number>;
+  updated_at: Timestamp;
+}
+
+export interface SubscriptionsTable {
+  id: Id;
+  did_id: number;
+  account_id: number;
+  status: Generated<'active' | 'past_due' | 'suspended' | 'canceled'>;
+  billing_type: BillingType;
+  billing_period: BillingPeriod;
+  billing_days: number;
+  setup_fee: number;
+  recurring_fee: number;
+  currency: string;
+  anchor_day: number | null;
+  current_period_start: Timestamp;
+  current_period_end: Timestamp;
+  cancel_at_period_end: Generated<boolean>;
+  dunning_attempts: Generated<number>;
+  next_retry_at: NullableTimestamp;
+  canceled_at: NullableTimestamp;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface InvoicesTable {
+  id: Id;
+  account_id: number;
+  currency: string;
+  period_start: Timestamp;
+  period_end: Timestamp;
+  status: Generated<'open' | 'issued' | 'paid' | 'void'>;
+  issued_at: NullableTimestamp;
+  paid_at: NullableTimestamp;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface ChargesTable {
+  id: Id;
+  account_id: number;
+  kind: 'setup' | 'recurring' | 'adjustment' | 'refund';
+  amount: number;
+  currency: string;
+  did_id: number | null;
+  subscription_id: number | null;
+  invoice_id: number | null;
+  period_start: NullableTimestamp;
+  period_end: NullableTimestamp;
+  description: Generated<string>;
+  idempotency_key: string;
+  created_at: CreatedAt;
+}
+
+export interface PaymentsTable {
+  id: Id;
+  account_id: number;
+  amount: number;
+  currency: string;
+  method: 'card' | 'invoice' | 'manual';
+  status: 'pending' | 'succeeded' | 'failed' | 'refunded';
+  provider_ref: string | null;
+  invoice_id: number | null;
+  idempotency_key: string;
+  failure_code: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface WebhookEventsTable {
+  id: Id;
+  provider: string;
+  event_id: string;
+  type: string;
+  payload: unknown;
+  received_at: CreatedAt;
+  processed_at: NullableTimestamp;
+}
+
+export interface AuditEventsTable {
+  id: Id;
+  occurred_at: CreatedAt;
+  channel: Channel;
+  actor_user_id: number | null;
+  actor_account_id: number | null;
+  actor_label: string;
+  action: string;
+  did_id: number | null;
+  account_id: number | null;
+  subject: Generated<string>;
+  before: ColumnType<unknown, string | null | undefined, never>;
+  after: ColumnType<unknown, string | null | undefined, never>;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  users: UsersTable;
+  providers: ProvidersTable;
+  vendor_batches: VendorBatchesTable;
+  did_groups: DidGroupsTable;
+  pricing_batches: PricingBatchesTable;
+  dids: DidsTable;
+  reservations: ReservationsTable;
+  call_transfers: CallTransfersTable;
+  subscriptions: SubscriptionsTable;
+  invoices: InvoicesTable;
+  charges: ChargesTable;
+  payments: PaymentsTable;
+  webhook_events: WebhookEventsTable;
+  audit_events: AuditEventsTable;
+}
+
+export type Account = Selectable<AccountsTable>;
+export type User = Selectable<UsersTable>;
+export type Provider = Selectable<ProvidersTable>;
+export type VendorBatch = Selectable<VendorBatchesTable>;
+export type DidGroup = Selectable<DidGroupsTable>;
+export type PricingBatch = Selectable<PricingBatchesTable>;
+export type Did = Selectable<DidsTable>;
+export type NewDid = Insertable<DidsTable>;
+export type DidUpdate = Updateable<DidsTable>;
+export type AuditEvent = Selectable<AuditEventsTable>;

@@ -1,0 +1,276 @@
+// Inventory search (seed 001): vanity patterns plus filters on every column staff look at, sorted and
+// keyset-paginated so page 1,000 costs what page 1 costs. The same filter drives export and bulk operations.
+import { sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely';
+import type { Database, DidStatus, NumberType } from '../db/schema.ts';
+import { DID_STATUSES, NUMBER_TYPES } from '../db/schema.ts';
+import { isOperatorStaff, type Actor } from '../accounts/actor.ts';
+import { findAccount, type AccountRef } from '../accounts/accounts.ts';
+import { requirePermission } from '../accounts/permissions.ts';
+import { resolveNamed } from '../catalog/catalog.ts';
+import type { Ctx, Executor } from '../context.ts';
+import { parsePattern } from '../numbers/vanity.ts';
+import { invalid } from '../shared/errors.ts';
+import { parseMoney } from '../shared/money.ts';
+
+/** What people filter by; names (group, provider ...) may be given as names or ids. */
+export interface DidFilter {
+  readonly pattern?: string;
+  readonly country?: string;
+  readonly areaCode?: string;
+  readonly city?: string;
+  readonly province?: string;
+  readonly numberType?: string;
+  readonly group?: string;
+  readonly provider?: string;
+  readonly vendorBatch?: string;
+  /** A name, an id, or "none" for numbers in no pricing batch (PortaBilling's "unallocated"). */
+  readonly pricingBatch?: string;
+  readonly status?: string | readonly string[];
+  /** The account holding the numbers (as reseller) or using them (as customer). */
+  readonly account?: AccountRef;
+  /** Decimal amounts in the numbers' currency, e.g. "1.00". */
+  readonly minRecurringFee?: string;
+  readonly maxRecurringFee?: string;
+  readonly currency?: string;
+}
+
+/** A filter with names resolved to ids and text parsed: what the SQL is built from. */
+export interface ResolvedFilter {
+  readonly like?: string;
+  readonly prefix?: string;
+  readonly country?: string;
+  readonly areaCode?: string;
+  readonly city?: string;
+  readonly province?: string;
+  readonly numberType?: NumberType;
+  readonly groupId?: number;
+  readonly providerId?: number;
+  readonly vendorBatchId?: number;
+  readonly pricingBatchId?: number | null;
+  readonly statuses?: readonly DidStatus[];
+  readonly accountId?: number;
+  readonly minRecurringFee?: number;
+  readonly maxRecurringFee?: number;
+  readonly currency?: string;
+  /** Ids of the accounts a non-operator actor reaches; undefined for operator staff (no limit). */
+  readonly scopeAccountIds?: readonly number[];
+}
+
+export async function resolveFilter(ctx: Ctx, filter: DidFilter): Promise<ResolvedFilter> {
+  const pattern = filter.pattern?.trim() ? parsePattern(filter.pattern) : undefined;
+  const country = filter.country?.trim().toUpperCase() || undefined;
+  if (country !== undefined && !/^[A-Z]{2}$/.test(country)) {
+    throw invalid(`country=${filter.country} is not a two-letter country code.`, { help: 'For example country=US.' });
+  }
+  const areaCode = filter.areaCode?.trim() || undefined;
+  if (areaCode !== undefined && !/^\d{1,6}$/.test(areaCode)) {
+    throw invalid(`area=${filter.areaCode} is not an area code.`, { help: 'Use digits, for example area=212.' });
+  }
+  const numberType = filter.numberType?.trim().toLowerCase().replace(/[\s-]/g, '_') || undefined;
+  if (numberType !== undefined && !(NUMBER_TYPES as readonly string[]).includes(numberType)) {
+    throw invalid(`type=${filter.numberType} is not a number type.`, { help: `Use ${NUMBER_TYPES.join(', ')}.` });
+  }
+  const statuses = parseStatuses(filter.status);
+  const currency = filter.currency?.trim().toUpperCase() || undefined;
+  const fee = (text: string | undefined, what: string) =>
+    text?.trim() ? parseMoney(text, currency ?? 'USD', what) : undefined;
+  const pricing = filter.pricingBatch?.trim();
+
+  return {
+    like: pattern?.like,
+    prefix: pattern?.prefix ? '+' + pattern.prefix : undefined,
+    country,
+    areaCode,
+    city: filter.city?.trim() || undefined,
+    province: filter.province?.trim() || undefined,
+    numberType: numberType as NumberType | undefined,
+    groupId: filter.group?.trim() ? await resolveNamed(ctx.db, 'did_groups', filter.group) : undefined,
+    providerId: filter.provider?.trim() ? await resolveNamed(ctx.db, 'providers', filter.provider) : undefined,
+    vendorBatchId: filter.vendorBatch?.trim() ? await resolveNamed(ctx.db, 'vendor_batches', filter.vendorBatch) : undefined,
+    pricingBatchId: !pricing
+      ? undefined
+      : pricing.toLowerCase() === 'none'
+        ? null
+        : await resolveNamed(ctx.db, 'pricing_batches', pricing),
+    statuses,
+    accountId: filter.account !== undefined && String(filter.account).trim() ? (await findAccount(ctx, filter.account)).id : undefined,
+    minRecurringFee: fee(filter.minRecurringFee, 'The minimum price'),
+    maxRecurringFee: fee(filter.maxRecurringFee, 'The maximum price'),
+    currency,
+    scopeAccountIds: await scopeOf(ctx.db, ctx.actor),
+  };
+}
+
+function parseStatuses(status: DidFilter['status']): DidStatus[] | undefined {
+  if (status === undefined) return undefined;
+  const list = (typeof status === 'string' ? status.split(',') : [...status]).map((s) => s.trim().toLowerCase()).filter(Boolean);
+  if (list.length === 0) return undefined;
+  const unknown = list.filter((s) => !(DID_STATUSES as readonly string[]).includes(s));
+  if (unknown.length) {
+    throw invalid(`status=${unknown.join(',')} is not a number status.`, { help: `Use ${DID_STATUSES.join(', ')}.` });
+  }
+  return list as DidStatus[];
+}
+
+async function scopeOf(db: Executor, actor: Actor): Promise<number[] | undefined> {
+  if (isOperatorStaff(actor)) return undefined;
+  const rows = await db.selectFrom('accounts').select('id').where('path', 'like', `${actor.accountPath}%`).execute();
+  return rows.map((r) => r.id);
+}
+
+export type DidsEb = ExpressionBuilder<Database, 'dids'>;
+
+/** The WHERE clause of a resolved filter, including the actor's scope. */
+export function filterExpression(eb: DidsEb, f: ResolvedFilter) {
+  const and = [];
+  if (f.like !== undefined) and.push(eb('dids.number', 'like', f.like));
+  if (f.prefix !== undefined) {
+    // Spelled out as a range so the planner always sees it, whatever it makes of the LIKE.
+    and.push(eb('dids.number', '>=', f.prefix), eb('dids.number', '<', f.prefix + '\uffff'));
+  }
+  if (f.country !== undefined) and.push(eb('dids.country', '=', f.country));
+  if (f.areaCode !== undefined) and.push(eb('dids.area_code', '=', f.areaCode));
+  if (f.city !== undefined) and.push(eb('dids.city', '=', f.city));
+  if (f.province !== undefined) and.push(eb('dids.province', '=', f.province));
+  if (f.numberType !== undefined) and.push(eb('dids.number_type', '=', f.numberType));
+  if (f.groupId !== undefined) and.push(eb('dids.group_id', '=', f.groupId));
+  if (f.providerId !== undefined) and.push(eb('dids.provider_id', '=', f.providerId));
+  if (f.vendorBatchId !== undefined) and.push(eb('dids.vendor_batch_id', '=', f.vendorBatchId));
+  if (f.pricingBatchId === null) and.push(eb('dids.pricing_batch_id', 'is', null));
+  else if (f.pricingBatchId !== undefined) and.push(eb('dids.pricing_batch_id', '=', f.pricingBatchId));
+  if (f.statuses !== undefined) {
+    and.push(f.statuses.length === 1 ? eb('dids.status', '=', f.statuses[0]!) : eb('dids.status', 'in', f.statuses));
+  }
+  if (f.accountId !== undefined) {
+    and.push(eb.or([eb('dids.owner_account_id', '=', f.accountId), eb('dids.assigned_account_id', '=', f.accountId)]));
+  }
+  if (f.minRecurringFee !== undefined) and.push(eb('dids.recurring_fee', '>=', f.minRecurringFee));
+  if (f.maxRecurringFee !== undefined) and.push(eb('dids.recurring_fee', '<=', f.maxRecurringFee));
+  if (f.currency !== undefined) and.push(eb('dids.currency', '=', f.currency));
+  if (f.scopeAccountIds !== undefined) {
+    // Outside the operator, staff see the free pool and the numbers of their own subtree.
+    const ids = f.scopeAccountIds.length ? f.scopeAccountIds : [-1];
+    and.push(
+      eb.or([
+        eb('dids.status', '=', 'available'),
+        eb('dids.owner_account_id', 'in', ids),
+        eb('dids.assigned_account_id', 'in', ids),
+      ]),
+    );
+  }
+  return eb.and(and);
+}
+
+export const SORTS = ['number', 'recurring_fee', 'setup_fee', 'updated_at'] as const;
+export type Sort = (typeof SORTS)[number];
+
+export interface SearchOptions {
+  readonly sort?: Sort;
+  readonly order?: 'asc' | 'desc';
+  /** 1 to 1000; default 50. */
+  readonly limit?: number;
+  /** The `nextCursor` of the previous page. */
+  readonly after?: string;
+}
+
+/** A DID as people look at it: the row plus the names of what it refers to. */
+export function selectDidView(db: Executor) {
+  return db
+    .selectFrom('dids')
+    .leftJoin('accounts as owner', 'owner.id', 'dids.owner_account_id')
+    .leftJoin('accounts as customer', 'customer.id', 'dids.assigned_account_id')
+    .leftJoin('did_groups', 'did_groups.id', 'dids.group_id')
+    .leftJoin('providers', 'providers.id', 'dids.provider_id')
+    .leftJoin('vendor_batches', 'vendor_batches.id', 'dids.vendor_batch_id')
+    .leftJoin('pricing_batches', 'pricing_batches.id', 'dids.pricing_batch_id')
+    .selectAll('dids')
+    .select([
+      'owner.slug as owner_slug',
+      'owner.path as owner_path',
+      'customer.slug as customer_slug',
+      'customer.path as customer_path',
+      'did_groups.name as group_name',
+      'providers.name as provider_name',
+      'vendor_batches.name as vendor_batch_name',
+      'pricing_batches.name as pricing_batch_name',
+    ]);
+}
+
+/**
+ * Locks the numbers `pick` selects (FOR UPDATE, in number order) and returns their views read after the
+ * lock is held. Reading the joined view in the locking statement itself would be wrong: after waiting for
+ * a lock, PostgreSQL re-checks the locked row but keeps the joined rows it saw before the wait.
+ */
+export async function lockDidViews(
+  db: Executor,
+  pick: (query: SelectQueryBuilder<Database, 'dids', { id: number }>) => SelectQueryBuilder<Database, 'dids', { id: number }>,
+): Promise<DidView[]> {
+  const locked = await pick(db.selectFrom('dids').select('dids.id').orderBy('dids.number').forUpdate()).execute();
+  if (locked.length === 0) return [];
+  return selectDidView(db)
+    .where(sql<boolean>`dids.id = any(${locked.map((r) => r.id)}::bigint[])`)
+    .orderBy('dids.number')
+    .execute();
+}
+
+type DidViewQuery = ReturnType<typeof selectDidView>;
+export type DidView = Awaited<ReturnType<DidViewQuery['executeTakeFirstOrThrow']>>;
+
+export interface SearchPage {
+  readonly items: DidView[];
+  /** Pass as `after` for the next page; null on the last page. */
+  readonly nextCursor: string | null;
+}
+
+export async function searchDids(ctx: Ctx, filter: DidFilter, options: SearchOptions = {}): Promise<SearchPage> {
+  requirePermission(ctx.actor, 'inventory.read');
+  return searchResolved(ctx.db, await resolveFilter(ctx, filter), options);
+}
+
+/** Search with an already resolved filter: export and bulk operations page through this. */
+export async function searchResolved(db: Executor, filter: ResolvedFilter, options: SearchOptions = {}): Promise<SearchPage> {
+  const sort = options.sort ?? 'number';
+  if (!SORTS.includes(sort)) throw invalid(`sort=${String(sort)} is not a sort.`, { help: `Use ${SORTS.join(', ')}.` });
+  const order = options.order ?? 'asc';
+  const limit = options.limit ?? 50;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+    throw invalid(`limit=${limit} is out of range.`, { help: 'Use a whole number from 1 to 1000.' });
+  }
+  let query: DidViewQuery = selectDidView(db).where((eb) => filterExpression(eb, filter));
+  if (options.after) query = applyCursor(query, decodeCursor(options.after, sort), sort, order);
+  query = sort === 'number' ? query.orderBy('dids.number', order) : query.orderBy(`dids.${sort}`, order).orderBy('dids.number', order);
+  const rows = await query.limit(limit + 1).execute();
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor(sort, last) : null };
+}
+
+interface Cursor {
+  readonly sort: Sort;
+  readonly value: string | number | null;
+  readonly number: string;
+}
+
+function encodeCursor(sort: Sort, row: DidView): string {
+  const value = sort === 'number' ? null : sort === 'updated_at' ? row.updated_at.toISOString() : row[sort];
+  return Buffer.from(JSON.stringify([sort, value, row.number])).toString('base64url');
+}
+
+function decodeCursor(text: string, sort: Sort): Cursor {
+  try {
+    const [cursorSort, value, number] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
+    if (cursorSort === sort && typeof number === 'string' && (typeof value === 'string' || typeof value === 'number' || value === null)) {
+      return { sort, value, number };
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw invalid('That page link is not valid for this search.', { help: 'Start again from the first page.' });
+}
+
+function applyCursor(query: DidViewQuery, cursor: Cursor, sort: Sort, order: 'asc' | 'desc'): DidViewQuery {
+  const op = order === 'asc' ? '>' : '<';
+  if (sort === 'number') return query.where('dids.number', op, cursor.number);
+  const column = sql.ref(`dids.${sort}`);
+  return query.where(sql<boolean>`(${column}, dids.number) ${sql.raw(op)} (${cursor.value}, ${cursor.number})`);
+}

@@ -1,0 +1,116 @@
+// Turns what people type (`+1 (866) 555-0100`, `1-866-555-0100`, `0044 20 7946 0000`) into E.164, and
+// describes a number: country, area code, type. Digits without a leading + are read as international
+// (country code first), as staff type them in commands: `assign 18665550100 acme`.
+import { parsePhoneNumberFromString, type CountryCode, type PhoneNumber } from 'libphonenumber-js/max';
+import type { NumberType } from '../db/schema.ts';
+import { invalid } from '../shared/errors.ts';
+
+export interface NumberInfo {
+  /** +18665550100 */
+  readonly e164: string;
+  /** ISO 3166-1 alpha-2, e.g. US */
+  readonly country: string;
+  /** 866 for +1 866 555 0100, 20 for +44 20 7946 0000 */
+  readonly areaCode: string;
+  readonly numberType: NumberType;
+  /** +1 866 555 0100 */
+  readonly international: string;
+}
+
+const TYPED_PUNCTUATION = /[\s().\-/]/g;
+const HELP = 'Type the number with its country code, for example +1 866 555 0100 or 18665550100.';
+
+/** Strips the punctuation people type; keeps a leading + and the digits. Returns null for anything else. */
+export function cleanNumberInput(input: string): string | null {
+  let text = input.trim().replace(TYPED_PUNCTUATION, '');
+  if (text.startsWith('00')) text = '+' + text.slice(2);
+  if (!/^\+?\d+$/.test(text)) return null;
+  return text.startsWith('+') ? text : '+' + text;
+}
+
+/**
+ * Parses and validates a phone number. The number must be possible in its country's numbering plan
+ * (right length, known country code); carriers open new ranges before the metadata knows them, so full
+ * pattern validity is not required.
+ */
+export function parseNumber(input: string, defaultCountry?: CountryCode): NumberInfo {
+  const raw = input.trim();
+  if (raw === '') throw invalid('No phone number given.', { help: HELP, field: 'number' });
+  const cleaned = cleanNumberInput(raw);
+  if (cleaned === null) {
+    throw invalid(`"${truncate(raw)}" is not a phone number: use digits, spaces, dashes and an optional leading +.`, {
+      help: HELP,
+      field: 'number',
+    });
+  }
+  let parsed = parsePhoneNumberFromString(cleaned);
+  // A national number typed with a default country (the storefront's country picker), e.g. 866 555 0100.
+  if (defaultCountry && !raw.startsWith('+') && !raw.startsWith('00') && !parsed?.isPossible()) {
+    parsed = parsePhoneNumberFromString(cleaned.slice(1), defaultCountry) ?? parsed;
+  }
+  if (!parsed || !parsed.country) {
+    throw invalid(`${truncate(raw)} does not start with a known country code.`, { help: HELP, field: 'number' });
+  }
+  if (!parsed.isPossible()) {
+    throw invalid(`${truncate(raw)} has the wrong number of digits for ${parsed.country}.`, {
+      help: HELP,
+      field: 'number',
+    });
+  }
+  return describe(parsed);
+}
+
+/** Like parseNumber, but returns null instead of throwing. */
+export function tryParseNumber(input: string, defaultCountry?: CountryCode): NumberInfo | null {
+  try {
+    return parseNumber(input, defaultCountry);
+  } catch {
+    return null;
+  }
+}
+
+function describe(parsed: PhoneNumber): NumberInfo {
+  const international = parsed.formatInternational();
+  return {
+    e164: parsed.number,
+    country: parsed.country ?? '',
+    areaCode: areaCodeOf(parsed, international),
+    numberType: typeOf(parsed),
+    international,
+  };
+}
+
+function areaCodeOf(parsed: PhoneNumber, international: string): string {
+  // NANP area codes are always the first three national digits.
+  if (parsed.countryCallingCode === '1') return parsed.nationalNumber.slice(0, 3);
+  // Elsewhere the national format's first group is the area (trunk) code: +44 20 7946 0000 -> 20.
+  return international.split(' ')[1] ?? '';
+}
+
+function typeOf(parsed: PhoneNumber): NumberType {
+  switch (parsed.getType()) {
+    case 'TOLL_FREE':
+      return 'toll_free';
+    case 'FIXED_LINE':
+    case 'FIXED_LINE_OR_MOBILE':
+      return 'local';
+    case 'MOBILE':
+      return 'mobile';
+    case 'PERSONAL_NUMBER':
+    case 'UAN':
+    case 'SHARED_COST':
+    case 'PREMIUM_RATE':
+      return 'national';
+    default:
+      return 'other';
+  }
+}
+
+/** +1 866 555 0100 — for people. Falls back to the E.164 text when the number does not parse. */
+export function formatNumber(e164: string): string {
+  return parsePhoneNumberFromString(e164)?.formatInternational() ?? e164;
+}
+
+function truncate(text: string): string {
+  return text.length > 40 ? text.slice(0, 37) + '...' : text;
+}
