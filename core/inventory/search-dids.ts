@@ -224,26 +224,34 @@ export interface SearchPage {
 
 export async function searchDids(ctx: Ctx, filter: DidFilter, options: SearchOptions = {}): Promise<SearchPage> {
   requirePermission(ctx.actor, 'inventory.read');
-  return searchResolved(ctx.db, await resolveFilter(ctx, filter), options);
+  const limit = options.limit ?? 50;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+    throw invalid(`limit=${limit} is out of range.`, { help: 'Use a whole number from 1 to 1000.' });
+  }
+  return searchResolved(ctx.db, await resolveFilter(ctx, filter), { ...options, limit });
 }
 
-/** Search with an already resolved filter: export and bulk operations page through this. */
+/** Search with an already resolved filter and no page-size cap: export and bulk operations page through this. */
 export async function searchResolved(db: Executor, filter: ResolvedFilter, options: SearchOptions = {}): Promise<SearchPage> {
   const sort = options.sort ?? 'number';
   if (!SORTS.includes(sort)) throw invalid(`sort=${String(sort)} is not a sort.`, { help: `Use ${SORTS.join(', ')}.` });
   const order = options.order ?? 'asc';
   const limit = options.limit ?? 50;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-    throw invalid(`limit=${limit} is out of range.`, { help: 'Use a whole number from 1 to 1000.' });
-  }
   let query: DidViewQuery = selectDidView(db).where((eb) => filterExpression(eb, filter));
   if (options.after) query = applyCursor(query, decodeCursor(options.after, sort), sort, order);
   query = sort === 'number' ? query.orderBy('dids.number', order) : query.orderBy(`dids.${sort}`, order).orderBy('dids.number', order);
-  const rows = await query.limit(limit + 1).execute();
-  const items = rows.slice(0, limit);
-  const last = items.at(-1);
+  const rows = await query.select(UPDATED_AT_EXACT.as('cursor_updated_at')).limit(limit + 1).execute();
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const items: DidView[] = page.map(({ cursor_updated_at: _, ...did }) => did);
   return { items, nextCursor: rows.length > limit && last ? encodeCursor(sort, last) : null };
 }
+
+/**
+ * updated_at as ISO text to the microsecond. A cursor built from the JS Date (milliseconds only) would sit
+ * just before the last row of its page, which then came again on the next page.
+ */
+const UPDATED_AT_EXACT = sql<string>`to_char(dids.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 interface Cursor {
   readonly sort: Sort;
@@ -251,8 +259,8 @@ interface Cursor {
   readonly number: string;
 }
 
-function encodeCursor(sort: Sort, row: DidView): string {
-  const value = sort === 'number' ? null : sort === 'updated_at' ? row.updated_at.toISOString() : row[sort];
+function encodeCursor(sort: Sort, row: DidView & { cursor_updated_at: string }): string {
+  const value = sort === 'number' ? null : sort === 'updated_at' ? row.cursor_updated_at : row[sort];
   return Buffer.from(JSON.stringify([sort, value, row.number])).toString('base64url');
 }
 

@@ -1,0 +1,98 @@
+// The operator's console: `npm run did -- <command>`. Same grammar as Slack and Telegram (bot/commands),
+// plus the commands that need the server's files or bootstrap the system. Output is for a terminal;
+// errors are one clear line on stderr and a non-zero exit code that says what kind of error it was.
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { createOperatorAccount } from '../../core/accounts/accounts.ts';
+import { operatorActor } from '../../core/accounts/users.ts';
+import { ConfigError, loadConfig } from '../../core/config.ts';
+import type { Ctx } from '../../core/context.ts';
+import { openDatabase, type OpenedDatabase } from '../../core/runtime/database.ts';
+import { createLogger } from '../../core/runtime/logger.ts';
+import { systemClock } from '../../core/shared/clock.ts';
+import { invalid } from '../../core/shared/errors.ts';
+import { replyForError, replyForUsage } from '../commands/error-reply.ts';
+import { executeCommand, help, type ConsoleIo } from '../commands/execute.ts';
+import { parseCommand } from '../commands/parse.ts';
+import type { Reply } from '../commands/reply.ts';
+import { renderText } from '../commands/render-text.ts';
+
+function print(reply: Reply): void {
+  const text = renderText(reply);
+  if (text) (reply.ok ? process.stdout : process.stderr).write(text + '\n');
+}
+
+const io: ConsoleIo = {
+  openInput(file) {
+    if (!existsSync(file)) throw invalid(`There is no file ${file}.`, { help: 'Give the path of a CSV file.' });
+    return createReadStream(file);
+  },
+  openOutput(file) {
+    return file ? createWriteStream(file) : process.stdout;
+  },
+  progress(text) {
+    // On a terminal, one line rewritten in place; in a log, one line per step.
+    if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${text}`);
+    else process.stderr.write(text + '\n');
+  },
+};
+
+async function main(argv: readonly string[]): Promise<number> {
+  const parsed = parseCommand(argv, 'cli');
+  if (!parsed.ok) {
+    print(replyForUsage(parsed.message, parsed.usage ? `npm run did -- ${parsed.usage.replace(/^npm run did -- /, '')}` : undefined));
+    return 2;
+  }
+  if (parsed.command.name === 'help') {
+    print(help(parsed.command.topic, 'cli'));
+    return 0;
+  }
+
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(error.message + '\n');
+      return 1;
+    }
+    throw error;
+  }
+  // The console's own output is the answer; logs go to stderr and only when something is wrong.
+  const log = createLogger({ level: 'warn', write: (line) => process.stderr.write(line + '\n') });
+  let database: OpenedDatabase | undefined;
+  try {
+    database = await openDatabase(config, log, { applicationName: 'didops-cli', maxConnections: 4 });
+    const db = database.db;
+    const command = parsed.command;
+    if (command.name === 'init') {
+      const account = await createOperatorAccount(db, { slug: command.slug, name: command.operatorName });
+      print({ ok: true, exitCode: 0, blocks: [{ type: 'text', text: `✓ Created the operator account ${account.slug}. Next: add a provider, a pricing batch and numbers (npm run did -- help).` }] });
+      return 0;
+    }
+    const ctx: Ctx = {
+      db,
+      actor: await operatorActor(db, 'cli', userInfo().username),
+      clock: systemClock,
+      settings: { didAgingDays: config.didAgingDays },
+    };
+    const reply = await executeCommand(ctx, command, { channel: 'cli', io });
+    if (process.stderr.isTTY && command.name === 'import') process.stderr.write('\n');
+    print(reply);
+    return reply.exitCode;
+  } catch (error) {
+    try {
+      const reply = replyForError(error);
+      print(reply);
+      return reply.exitCode;
+    } catch {
+      process.stderr.write(`✗ Unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+      return 1;
+    }
+  } finally {
+    await database?.close();
+  }
+}
+
+// Exit explicitly: the embedded PostgreSQL package hooks process exit and would report 0 for any failure.
+process.exit(await main(process.argv.slice(2)));

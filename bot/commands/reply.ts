@@ -1,0 +1,23 @@
+// A channel-neutral reply: what a command has to say, as blocks each channel renders its own way (plain
+// text for the CLI, Block Kit for Slack, HTML for Telegram).
+
+export type Block =
+  | { readonly type: 'heading'; readonly text: string }
+  | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'fields'; readonly pairs: readonly (readonly [string, string])[] }
+  | { readonly type: 'table'; readonly columns: readonly string[]; readonly rows: readonly (readonly string[])[] }
+  | { readonly type: 'list'; readonly items: readonly string[] }
+  /** A command the user may want to run next, shown as code. */
+  | { readonly type: 'hint'; readonly text: string };
+
+export interface Reply {
+  /** false when the command was refused or failed: the CLI exits non-zero, chats show it as an error. */
+  readonly ok: boolean;
+  /** For the CLI's exit code; 0 when ok. */
+  readonly exitCode: number;
+  readonly blocks: readonly Block[];
+}
+
+export const reply = (...blocks: Block[]): Reply => ({ ok: true, exitCode: 0, blocks });
+
+export const failure = (exitCode: number, ...blocks: Block[]): Reply => ({ ok: false, exitCode, blocks });
