@@ -60,9 +60,12 @@ const envSchema = z
     TELEGRAM_BOT_TOKEN: optionalString.refine((s) => s === undefined || /^\d+:[\w-]{20,}$/.test(s), {
       message: 'expected a Telegram bot token like 123456:ABC-DEF... from @BotFather',
     }),
-    TELEGRAM_WEBHOOK_SECRET: optionalString.refine((s) => s === undefined || /^[A-Za-z0-9_-]{1,256}$/.test(s), {
-      message: 'expected 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram rejects others)',
-    }),
+    TELEGRAM_WEBHOOK_SECRET: optionalString.refine(
+      (s) => s === undefined || /^[A-Za-z0-9_-]{1,256}$/.test(s),
+      {
+        message: 'expected 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram rejects others)',
+      },
+    ),
     TELEGRAM_ADMIN_USERS: idList,
     STRIPE_SECRET_KEY: optionalString.refine((s) => s === undefined || /^(sk|rk)_/.test(s), {
       message: 'expected a Stripe secret key starting with "sk_" (or a restricted key "rk_")',
@@ -81,27 +84,49 @@ const envSchema = z
     DATA_DIR: z.string().default('.data'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
-  .superRefine((env, ctx) => {
-    const need = (name: keyof typeof env, when: string, why: string) => {
-      if (env[name] === undefined) {
-        ctx.addIssue({ code: 'custom', path: [name], message: `required when ${when}: ${why}` });
+  // Zod skips refinements once a field has failed (PORT=abc); these rules only look at which values are set,
+  // so `when` runs them anyway and every problem is reported at once.
+  .superRefine(
+    (env, ctx) => {
+      const need = (name: keyof typeof env, when: string, why: string) => {
+        if (env[name] === undefined) {
+          ctx.addIssue({ code: 'custom', path: [name], message: `required when ${when}: ${why}` });
+        }
+      };
+      if (env.NODE_ENV === 'production') {
+        need(
+          'SESSION_SECRET',
+          'NODE_ENV=production',
+          'storefront sessions must be signed with a secret of yours',
+        );
       }
-    };
-    if (env.NODE_ENV === 'production') {
-      need('SESSION_SECRET', 'NODE_ENV=production', 'storefront sessions must be signed with a secret of yours');
-    }
-    if (env.SLACK_BOT_TOKEN && !env.SLACK_APP_TOKEN) {
-      need('SLACK_SIGNING_SECRET', 'SLACK_BOT_TOKEN is set without SLACK_APP_TOKEN', 'HTTP mode verifies Slack requests');
-    }
-    if (env.SLACK_APP_TOKEN) need('SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN is set', 'Socket Mode still replies as the bot');
-    if (env.TELEGRAM_WEBHOOK_SECRET) {
-      need('TELEGRAM_BOT_TOKEN', 'TELEGRAM_WEBHOOK_SECRET is set', 'the webhook belongs to a bot');
-      need('PUBLIC_URL', 'TELEGRAM_WEBHOOK_SECRET is set', 'Telegram must be told where to deliver updates');
-    }
-    if (env.STRIPE_SECRET_KEY) {
-      need('STRIPE_WEBHOOK_SECRET', 'STRIPE_SECRET_KEY is set', 'payments are confirmed by signed webhooks');
-    }
-  });
+      if (env.SLACK_BOT_TOKEN && !env.SLACK_APP_TOKEN) {
+        need(
+          'SLACK_SIGNING_SECRET',
+          'SLACK_BOT_TOKEN is set without SLACK_APP_TOKEN',
+          'HTTP mode verifies Slack requests',
+        );
+      }
+      if (env.SLACK_APP_TOKEN)
+        need('SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN is set', 'Socket Mode still replies as the bot');
+      if (env.TELEGRAM_WEBHOOK_SECRET) {
+        need('TELEGRAM_BOT_TOKEN', 'TELEGRAM_WEBHOOK_SECRET is set', 'the webhook belongs to a bot');
+        need(
+          'PUBLIC_URL',
+          'TELEGRAM_WEBHOOK_SECRET is set',
+          'Telegram must be told where to deliver updates',
+        );
+      }
+      if (env.STRIPE_SECRET_KEY) {
+        need(
+          'STRIPE_WEBHOOK_SECRET',
+          'STRIPE_SECRET_KEY is set',
+          'payments are confirmed by signed webhooks',
+        );
+      }
+    },
+    { when: () => true },
+  );
 
 export type Env = z.infer<typeof envSchema>;
 
@@ -147,12 +172,16 @@ export class ConfigError extends Error {
 
 /** Parses an environment (process.env by default). Throws ConfigError listing every problem. */
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
-  const parsed = envSchema.safeParse(source);
+  // An empty value counts as unset (.env.example): `PORT=` or `DID_AGING_DAYS=` means the default, not 0.
+  const set = Object.fromEntries(Object.entries(source).filter(([, value]) => value?.trim()));
+  const parsed = envSchema.safeParse(set);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = issue.path.join('.') || '(environment)';
       const given = typeof issue.path[0] === 'string' ? source[issue.path[0]] : undefined;
-      return given === undefined ? `${name}: ${issue.message}` : `${name}: ${issue.message} (got "${redact(name, given)}")`;
+      return given === undefined
+        ? `${name}: ${issue.message}`
+        : `${name}: ${issue.message} (got "${redact(name, given)}")`;
     });
     throw new ConfigError(problems);
   }

@@ -24,7 +24,8 @@ function print(reply: Reply): void {
 
 const io: ConsoleIo = {
   openInput(file) {
-    if (!existsSync(file)) throw invalid(`There is no file ${file}.`, { help: 'Give the path of a CSV file.' });
+    if (!existsSync(file))
+      throw invalid(`There is no file ${file}.`, { help: 'Give the path of a CSV file.' });
     return createReadStream(file);
   },
   openOutput(file) {
@@ -40,7 +41,12 @@ const io: ConsoleIo = {
 async function main(argv: readonly string[]): Promise<number> {
   const parsed = parseCommand(argv, 'cli');
   if (!parsed.ok) {
-    print(replyForUsage(parsed.message, parsed.usage ? `npm run did -- ${parsed.usage.replace(/^npm run did -- /, '')}` : undefined));
+    print(
+      replyForUsage(
+        parsed.message,
+        parsed.usage ? `npm run did -- ${parsed.usage.replace(/^npm run did -- /, '')}` : undefined,
+      ),
+    );
     return 2;
   }
   if (parsed.command.name === 'help') {
@@ -67,7 +73,16 @@ async function main(argv: readonly string[]): Promise<number> {
     const command = parsed.command;
     if (command.name === 'init') {
       const account = await createOperatorAccount(db, { slug: command.slug, name: command.operatorName });
-      print({ ok: true, exitCode: 0, blocks: [{ type: 'text', text: `✓ Created the operator account ${account.slug}. Next: add a provider, a pricing batch and numbers (npm run did -- help).` }] });
+      print({
+        ok: true,
+        exitCode: 0,
+        blocks: [
+          {
+            type: 'text',
+            text: `✓ Created the operator account ${account.slug}. Next: add a provider, a pricing batch and numbers (npm run did -- help).`,
+          },
+        ],
+      });
       return 0;
     }
     const ctx: Ctx = {

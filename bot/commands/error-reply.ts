@@ -24,5 +24,9 @@ export function replyForError(error: unknown): Reply {
 }
 
 export function replyForUsage(message: string, usage?: string): Reply {
-  return failure(EXIT_CODES.invalid, { type: 'text', text: `✗ ${message}` }, ...(usage ? [{ type: 'hint' as const, text: `Usage: ${usage}` }] : []));
+  return failure(
+    EXIT_CODES.invalid,
+    { type: 'text', text: `✗ ${message}` },
+    ...(usage ? [{ type: 'hint' as const, text: `Usage: ${usage}` }] : []),
+  );
 }

@@ -4,11 +4,25 @@ import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { createAccount, listAccounts, setAccountStatus } from '../../core/accounts/accounts.ts';
 import { createUser } from '../../core/accounts/users.ts';
-import { createGroup, createPricingBatch, createProvider, createVendorBatch, listCatalog } from '../../core/catalog/catalog.ts';
+import {
+  createGroup,
+  createPricingBatch,
+  createProvider,
+  createVendorBatch,
+  listCatalog,
+} from '../../core/catalog/catalog.ts';
 import type { Ctx } from '../../core/context.ts';
 import type { BillingMode, DidStatus } from '../../core/db/schema.ts';
 import { assignDid, assignMany, releaseDid, type AssignResult } from '../../core/inventory/assignment.ts';
-import { createDid, endAging, getDidInfo, setDescription, setDestination, setEnabled, setPricingBatch } from '../../core/inventory/edit-did.ts';
+import {
+  createDid,
+  endAging,
+  getDidInfo,
+  setDescription,
+  setDestination,
+  setEnabled,
+  setPricingBatch,
+} from '../../core/inventory/edit-did.ts';
 import { exportDidsCsv } from '../../core/inventory/export-csv.ts';
 import { importDidsCsv } from '../../core/inventory/import-csv.ts';
 import { searchDids, type DidView } from '../../core/inventory/search-dids.ts';
@@ -37,16 +51,33 @@ export async function executeCommand(ctx: Ctx, command: Command, options: Execut
     case 'help':
       return help(command.topic, options.channel);
     case 'search': {
-      const page = await searchDids(ctx, command.filter, { limit: command.limit, after: command.after, sort: command.sort });
+      const page = await searchDids(ctx, command.filter, {
+        limit: command.limit,
+        after: command.after,
+        sort: command.sort,
+      });
       if (page.items.length === 0) {
-        return reply({ type: 'text', text: 'No numbers match.' }, { type: 'hint', text: 'Widen the pattern, or drop a filter. `help search` explains patterns.' });
+        return reply(
+          { type: 'text', text: 'No numbers match.' },
+          { type: 'hint', text: 'Widen the pattern, or drop a filter. `help search` explains patterns.' },
+        );
       }
       const blocks: Block[] = [
-        { type: 'heading', text: `${page.items.length} number${page.items.length === 1 ? '' : 's'}${page.nextCursor ? ' (more available)' : ''}` },
+        {
+          type: 'heading',
+          text: `${page.items.length} number${page.items.length === 1 ? '' : 's'}${page.nextCursor ? ' (more available)' : ''}`,
+        },
         {
           type: 'table',
           columns: ['Number', 'Status', 'Location', 'Setup', 'Monthly', 'Holder'],
-          rows: page.items.map((d) => [formatNumber(d.number), statusLabel(d), location(d), formatMoney(d.setup_fee, d.currency), recurringLabel(d), holder(d)]),
+          rows: page.items.map((d) => [
+            formatNumber(d.number),
+            statusLabel(d),
+            location(d),
+            formatMoney(d.setup_fee, d.currency),
+            recurringLabel(d),
+            holder(d),
+          ]),
         },
       ];
       if (page.nextCursor) blocks.push({ type: 'hint', text: `Next page: add after=${page.nextCursor}` });
@@ -59,16 +90,30 @@ export async function executeCommand(ctx: Ctx, command: Command, options: Execut
       const number = formatNumber(result.unchanged[0] ?? result.assigned[0] ?? command.number);
       return reply({
         type: 'text',
-        text: result.assigned.length ? `✓ ${number} is now assigned to ${result.account.slug}.` : `${number} was already assigned to ${result.account.slug}; nothing changed.`,
+        text: result.assigned.length
+          ? `✓ ${number} is now assigned to ${result.account.slug}.`
+          : `${number} was already assigned to ${result.account.slug}; nothing changed.`,
       });
     }
     case 'assign first':
-      return bulkReply(await assignMany(ctx, command.account, { mode: 'first', count: command.count, filter: command.filter }), command.count);
+      return bulkReply(
+        await assignMany(ctx, command.account, {
+          mode: 'first',
+          count: command.count,
+          filter: command.filter,
+        }),
+        command.count,
+      );
     case 'release': {
       const { did, agingUntil } = await releaseDid(ctx, { number: command.number });
       return reply(
         { type: 'text', text: `✓ ${formatNumber(did.number)} is released.` },
-        { type: 'text', text: agingUntil ? `It rests until ${day(agingUntil)} before it is offered again.` : 'It is available again now.' },
+        {
+          type: 'text',
+          text: agingUntil
+            ? `It rests until ${day(agingUntil)} before it is offered again.`
+            : 'It is available again now.',
+        },
       );
     }
     case 'aging end': {
@@ -78,38 +123,76 @@ export async function executeCommand(ctx: Ctx, command: Command, options: Execut
     case 'import': {
       const io = requireIo(options);
       const report = await importDidsCsv(ctx, io.openInput(command.file), {
-        onProgress: (p) => io.progress(`${p.rows.toLocaleString('en-US')} rows read, ${p.imported.toLocaleString('en-US')} imported, ${p.existing.toLocaleString('en-US')} already present, ${p.errors} with errors`),
+        onProgress: (p) =>
+          io.progress(
+            `${p.rows.toLocaleString('en-US')} rows read, ${p.imported.toLocaleString('en-US')} imported, ${p.existing.toLocaleString('en-US')} already present, ${p.errors} with errors`,
+          ),
       });
       const blocks: Block[] = [
         { type: 'heading', text: `Imported ${report.imported} of ${report.rows} rows from ${command.file}.` },
-        { type: 'fields', pairs: [['Imported', String(report.imported)], ['Already in the inventory (left as they are)', String(report.existing)], ['Rows with errors', String(report.errors)]] },
+        {
+          type: 'fields',
+          pairs: [
+            ['Imported', String(report.imported)],
+            ['Already in the inventory (left as they are)', String(report.existing)],
+            ['Rows with errors', String(report.errors)],
+          ],
+        },
       ];
-      if (report.ignoredColumns.length) blocks.push({ type: 'text', text: `Ignored columns (unknown): ${report.ignoredColumns.join(', ')}. \`help import\` lists the known ones.` });
+      if (report.ignoredColumns.length)
+        blocks.push({
+          type: 'text',
+          text: `Ignored columns (unknown): ${report.ignoredColumns.join(', ')}. \`help import\` lists the known ones.`,
+        });
       if (report.rowErrors.length) {
-        blocks.push({ type: 'list', items: report.rowErrors.map((e) => `line ${e.line}${e.number ? ` (${e.number})` : ''}: ${e.message}`) });
-        if (report.errors > report.rowErrors.length) blocks.push({ type: 'text', text: `…and ${report.errors - report.rowErrors.length} more.` });
-        blocks.push({ type: 'hint', text: 'Fix those lines and import the file again: rows already imported are skipped.' });
+        blocks.push({
+          type: 'list',
+          items: report.rowErrors.map(
+            (e) => `line ${e.line}${e.number ? ` (${e.number})` : ''}: ${e.message}`,
+          ),
+        });
+        if (report.errors > report.rowErrors.length)
+          blocks.push({ type: 'text', text: `…and ${report.errors - report.rowErrors.length} more.` });
+        blocks.push({
+          type: 'hint',
+          text: 'Fix those lines and import the file again: rows already imported are skipped.',
+        });
       }
       return { ...reply(...blocks), ok: report.errors === 0, exitCode: report.errors === 0 ? 0 : 2 };
     }
     case 'export': {
       const io = requireIo(options);
       const written = await exportDidsCsv(ctx, command.filter, io.openOutput(command.file));
-      return reply({ type: 'text', text: command.file ? `✓ Wrote ${written} numbers to ${command.file}.` : '' });
+      return reply({
+        type: 'text',
+        text: command.file ? `✓ Wrote ${written} numbers to ${command.file}.` : '',
+      });
     }
     case 'did create': {
       const did = await createDid(ctx, command.fields);
-      return reply({ type: 'text', text: `✓ Added ${formatNumber(did.number)} (${location(did)}, ${formatMoney(did.setup_fee, did.currency)} setup, ${recurringLabel(did)}).` });
+      return reply({
+        type: 'text',
+        text: `✓ Added ${formatNumber(did.number)} (${location(did)}, ${formatMoney(did.setup_fee, did.currency)} setup, ${recurringLabel(did)}).`,
+      });
     }
     case 'describe':
       return changed(await setDescription(ctx, command.number, command.text), 'description set');
     case 'enable':
     case 'disable':
-      return changed(await setEnabled(ctx, command.number, command.name === 'enable'), command.name === 'enable' ? 'enabled: back in the pool' : 'disabled');
+      return changed(
+        await setEnabled(ctx, command.number, command.name === 'enable'),
+        command.name === 'enable' ? 'enabled: back in the pool' : 'disabled',
+      );
     case 'set-batch':
-      return changed(await setPricingBatch(ctx, command.number, command.batch), `moved to pricing batch ${command.batch}`);
+      return changed(
+        await setPricingBatch(ctx, command.number, command.batch),
+        `moved to pricing batch ${command.batch}`,
+      );
     case 'route':
-      return changed(await setDestination(ctx, command.number, command.destination), `calls now go to ${command.destination}`);
+      return changed(
+        await setDestination(ctx, command.number, command.destination),
+        `calls now go to ${command.destination}`,
+      );
     case 'account create': {
       const o = command.options;
       const account = await createAccount(ctx, {
@@ -129,13 +212,21 @@ export async function executeCommand(ctx: Ctx, command: Command, options: Execut
       return reply({
         type: 'table',
         columns: ['Account', 'Kind', 'Billing', 'Status', 'Name'],
-        rows: accounts.map((a) => ['  '.repeat(a.depth) + a.slug, a.kind === 'admin' ? 'operator' : a.kind, a.billing_mode, a.status, a.name]),
+        rows: accounts.map((a) => [
+          '  '.repeat(a.depth) + a.slug,
+          a.kind === 'admin' ? 'operator' : a.kind,
+          a.billing_mode,
+          a.status,
+          a.name,
+        ]),
       });
     }
     case 'account suspend':
     case 'account activate':
     case 'account close': {
-      const status = ({ 'account suspend': 'suspended', 'account activate': 'active', 'account close': 'closed' } as const)[command.name];
+      const status = (
+        { 'account suspend': 'suspended', 'account activate': 'active', 'account close': 'closed' } as const
+      )[command.name];
       const account = await setAccountStatus(ctx, command.account, status);
       return reply({ type: 'text', text: `✓ ${account.slug} is ${account.status}.` });
     }
@@ -150,21 +241,38 @@ export async function executeCommand(ctx: Ctx, command: Command, options: Execut
         slackUserId: command.options.slack,
         telegramUserId: command.options.telegram,
       });
-      const blocks: Block[] = [{ type: 'text', text: `✓ Created ${user.role} ${user.email ?? user.slack_user_id ?? user.telegram_user_id} (id ${user.id}).` }];
+      const blocks: Block[] = [
+        {
+          type: 'text',
+          text: `✓ Created ${user.role} ${user.email ?? user.slack_user_id ?? user.telegram_user_id} (id ${user.id}).`,
+        },
+      ];
       if (password) blocks.push({ type: 'fields', pairs: [['Password (shown once)', password]] });
       return reply(...blocks);
     }
     case 'provider create': {
-      const provider = await createProvider(ctx, { name: command.providerName, description: command.options.description });
+      const provider = await createProvider(ctx, {
+        name: command.providerName,
+        description: command.options.description,
+      });
       return reply({ type: 'text', text: `✓ Added provider ${provider.name}.` });
     }
     case 'vendor-batch create': {
       const o = command.options;
-      const batch = await createVendorBatch(ctx, { provider: command.provider, name: command.batchName, activationCost: o.activation, recurringCost: o.recurring, currency: o.currency });
+      const batch = await createVendorBatch(ctx, {
+        provider: command.provider,
+        name: command.batchName,
+        activationCost: o.activation,
+        recurringCost: o.recurring,
+        currency: o.currency,
+      });
       return reply({ type: 'text', text: `✓ Added vendor batch ${batch.name}.` });
     }
     case 'group create': {
-      const group = await createGroup(ctx, { name: command.groupName, description: command.options.description });
+      const group = await createGroup(ctx, {
+        name: command.groupName,
+        description: command.options.description,
+      });
       return reply({ type: 'text', text: `✓ Added group ${group.name}.` });
     }
     case 'batch create': {
@@ -179,7 +287,10 @@ export async function executeCommand(ctx: Ctx, command: Command, options: Execut
         billingPeriod: o.period,
         billingDays: o.days === undefined ? undefined : Number(o.days),
       });
-      return reply({ type: 'text', text: `✓ Added pricing batch ${batch.name}: ${formatMoney(batch.setup_fee, batch.currency)} setup, ${formatMoney(batch.recurring_fee, batch.currency)} ${periodLabel(batch)}.` });
+      return reply({
+        type: 'text',
+        text: `✓ Added pricing batch ${batch.name}: ${formatMoney(batch.setup_fee, batch.currency)} setup, ${formatMoney(batch.recurring_fee, batch.currency)} ${periodLabel(batch)}.`,
+      });
     }
     case 'catalog': {
       const c = await listCatalog(ctx);
@@ -187,11 +298,28 @@ export async function executeCommand(ctx: Ctx, command: Command, options: Execut
         { type: 'heading', text: 'Providers' },
         { type: 'list', items: c.providers.map((p) => p.name) },
         { type: 'heading', text: 'Vendor batches' },
-        { type: 'table', columns: ['Name', 'Activation', 'Recurring'], rows: c.vendorBatches.map((v) => [v.name, formatMoney(v.activation_cost, v.currency), formatMoney(v.recurring_cost, v.currency)]) },
+        {
+          type: 'table',
+          columns: ['Name', 'Activation', 'Recurring'],
+          rows: c.vendorBatches.map((v) => [
+            v.name,
+            formatMoney(v.activation_cost, v.currency),
+            formatMoney(v.recurring_cost, v.currency),
+          ]),
+        },
         { type: 'heading', text: 'Groups' },
         { type: 'list', items: c.groups.map((g) => g.name) },
         { type: 'heading', text: 'Pricing batches' },
-        { type: 'table', columns: ['Name', 'Owner', 'Setup', 'Recurring'], rows: c.pricingBatches.map((b) => [b.name, b.owner_slug, formatMoney(b.setup_fee, b.currency), `${formatMoney(b.recurring_fee, b.currency)} ${periodLabel(b)}`]) },
+        {
+          type: 'table',
+          columns: ['Name', 'Owner', 'Setup', 'Recurring'],
+          rows: c.pricingBatches.map((b) => [
+            b.name,
+            b.owner_slug,
+            formatMoney(b.setup_fee, b.currency),
+            `${formatMoney(b.recurring_fee, b.currency)} ${periodLabel(b)}`,
+          ]),
+        },
       );
     }
     case 'init': {
@@ -214,14 +342,24 @@ export function help(topic: string | undefined, channel: 'cli' | 'chat'): Reply 
     const found = findSpec(topic.split(/\s+/));
     const spec = found && visible.includes(found.spec) ? found.spec : undefined;
     if (!spec) return reply({ type: 'text', text: `No command "${topic}". Type \`help\` for the list.` });
-    const blocks: Block[] = [{ type: 'heading', text: `${prefix}${spec.usage}` }, { type: 'text', text: spec.summary + '.' }];
+    const blocks: Block[] = [
+      { type: 'heading', text: `${prefix}${spec.usage}` },
+      { type: 'text', text: spec.summary + '.' },
+    ];
     if (spec.details) blocks.push({ type: 'text', text: spec.details });
-    blocks.push({ type: 'text', text: spec.examples.length > 1 ? 'Examples:' : 'Example:' }, ...spec.examples.map((e): Block => ({ type: 'hint', text: prefix + e })));
+    blocks.push(
+      { type: 'text', text: spec.examples.length > 1 ? 'Examples:' : 'Example:' },
+      ...spec.examples.map((e): Block => ({ type: 'hint', text: prefix + e })),
+    );
     return reply(...blocks);
   }
   return reply(
     { type: 'heading', text: 'Commands' },
-    { type: 'table', columns: ['Command', 'What it does'], rows: visible.map((c) => [c.usage.split(' [')[0]!.split(' name=')[0]!, c.summary]) },
+    {
+      type: 'table',
+      columns: ['Command', 'What it does'],
+      rows: visible.map((c) => [c.usage.split(' [')[0]!.split(' name=')[0]!, c.summary]),
+    },
     { type: 'hint', text: `${prefix}help <command> shows details and an example, e.g. ${prefix}help assign` },
   );
 }
@@ -237,31 +375,68 @@ function info({ did, history }: Awaited<ReturnType<typeof getDidInfo>>): Reply {
     ['Provider', [did.provider_name, did.vendor_batch_name].filter(Boolean).join(' / ') || '—'],
     ['Pricing batch', did.pricing_batch_name ?? 'none (unallocated)'],
     ['Price', `${formatMoney(did.setup_fee, did.currency)} setup, ${recurringLabel(did)}`],
-    ['Vendor cost', `${formatMoney(did.activation_cost, did.currency)} activation, ${formatMoney(did.recurring_cost, did.currency)}/month`],
+    [
+      'Vendor cost',
+      `${formatMoney(did.activation_cost, did.currency)} activation, ${formatMoney(did.recurring_cost, did.currency)}/month`,
+    ],
     ['Call rating', rating],
-    ['Limits', `ring ${did.call_timeout_seconds}s, ${did.max_concurrent_calls || 'unlimited'} concurrent calls`],
+    [
+      'Limits',
+      `ring ${did.call_timeout_seconds}s, ${did.max_concurrent_calls || 'unlimited'} concurrent calls`,
+    ],
     ['Capabilities', did.capabilities.join(', ')],
     ['Routes to', did.destination ?? 'not set'],
   ];
   if (did.description) pairs.push(['Description', did.description]);
-  const blocks: Block[] = [{ type: 'heading', text: formatNumber(did.number) }, { type: 'fields', pairs }];
+  const blocks: Block[] = [
+    { type: 'heading', text: formatNumber(did.number) },
+    { type: 'fields', pairs },
+  ];
   if (history.length) {
-    blocks.push({ type: 'text', text: 'Recent changes:' }, { type: 'list', items: history.map((h) => `${h.at.toISOString().slice(0, 16).replace('T', ' ')} ${h.action} by ${h.by}`) });
+    blocks.push(
+      { type: 'text', text: 'Recent changes:' },
+      {
+        type: 'list',
+        items: history.map(
+          (h) => `${h.at.toISOString().slice(0, 16).replace('T', ' ')} ${h.action} by ${h.by}`,
+        ),
+      },
+    );
   }
   return reply(...blocks);
 }
 
 function bulkReply(result: AssignResult, requested: number): Reply {
-  const blocks: Block[] = [{ type: 'text', text: `✓ Assigned ${result.assigned.length} of ${requested} to ${result.account.slug}.` }];
-  if (result.assigned.length) blocks.push({ type: 'list', items: result.assigned.slice(0, 50).map(formatNumber).concat(result.assigned.length > 50 ? [`…and ${result.assigned.length - 50} more`] : []) });
+  const blocks: Block[] = [
+    { type: 'text', text: `✓ Assigned ${result.assigned.length} of ${requested} to ${result.account.slug}.` },
+  ];
+  if (result.assigned.length)
+    blocks.push({
+      type: 'list',
+      items: result.assigned
+        .slice(0, 50)
+        .map(formatNumber)
+        .concat(result.assigned.length > 50 ? [`…and ${result.assigned.length - 50} more`] : []),
+    });
   if (result.skipped.length) {
-    blocks.push({ type: 'text', text: 'Skipped:' }, { type: 'list', items: result.skipped.map((s) => (s.number ? `${formatNumber(s.number)} ${s.reason}` : s.reason)) });
+    blocks.push(
+      { type: 'text', text: 'Skipped:' },
+      {
+        type: 'list',
+        items: result.skipped.map((s) => (s.number ? `${formatNumber(s.number)} ${s.reason}` : s.reason)),
+      },
+    );
   }
   return reply(...blocks);
 }
 
 function changed(result: { did: DidView; changed: boolean }, what: string): Reply {
-  return reply({ type: 'text', text: result.changed ? `✓ ${formatNumber(result.did.number)}: ${what}.` : `${formatNumber(result.did.number)}: already so; nothing changed.` });
+  return reply({
+    type: 'text',
+    text: result.changed
+      ? `✓ ${formatNumber(result.did.number)}: ${what}.`
+      : `${formatNumber(result.did.number)}: already so; nothing changed.`,
+  });
 }
 
 const day = (date: Date) => date.toISOString().slice(0, 10);
@@ -288,7 +463,10 @@ function holder(did: DidView): string {
 }
 
 function location(did: Pick<DidView, 'country' | 'city' | 'province' | 'area_code'>): string {
-  return [did.city, did.province, did.country].filter(Boolean).join(', ') + (did.area_code ? ` (${did.area_code})` : '');
+  return (
+    [did.city, did.province, did.country].filter(Boolean).join(', ') +
+    (did.area_code ? ` (${did.area_code})` : '')
+  );
 }
 
 function periodLabel(terms: { billing_type: string; billing_period: string; billing_days: number }): string {

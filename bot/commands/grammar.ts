@@ -5,10 +5,21 @@ import type { DidFilter, Sort } from '../../core/inventory/search-dids.ts';
 
 export type Command =
   | { readonly name: 'help'; readonly topic?: string }
-  | { readonly name: 'search'; readonly filter: DidFilter; readonly limit: number; readonly after?: string; readonly sort?: Sort }
+  | {
+      readonly name: 'search';
+      readonly filter: DidFilter;
+      readonly limit: number;
+      readonly after?: string;
+      readonly sort?: Sort;
+    }
   | { readonly name: 'info'; readonly number: string }
   | { readonly name: 'assign'; readonly number: string; readonly account: string }
-  | { readonly name: 'assign first'; readonly count: number; readonly filter: DidFilter; readonly account: string }
+  | {
+      readonly name: 'assign first';
+      readonly count: number;
+      readonly filter: DidFilter;
+      readonly account: string;
+    }
   | { readonly name: 'release'; readonly number: string }
   | { readonly name: 'import'; readonly file: string }
   | { readonly name: 'export'; readonly filter: DidFilter; readonly file?: string }
@@ -18,12 +29,27 @@ export type Command =
   | { readonly name: 'set-batch'; readonly number: string; readonly batch: string }
   | { readonly name: 'route'; readonly number: string; readonly destination: string }
   | { readonly name: 'aging end'; readonly number: string }
-  | { readonly name: 'account create'; readonly kind: 'reseller' | 'customer'; readonly slug: string; readonly options: Options }
+  | {
+      readonly name: 'account create';
+      readonly kind: 'reseller' | 'customer';
+      readonly slug: string;
+      readonly options: Options;
+    }
   | { readonly name: 'account list' }
   | { readonly name: 'account suspend' | 'account activate' | 'account close'; readonly account: string }
-  | { readonly name: 'user create'; readonly account: string; readonly role: string; readonly options: Options }
+  | {
+      readonly name: 'user create';
+      readonly account: string;
+      readonly role: string;
+      readonly options: Options;
+    }
   | { readonly name: 'provider create'; readonly providerName: string; readonly options: Options }
-  | { readonly name: 'vendor-batch create'; readonly provider: string; readonly batchName: string; readonly options: Options }
+  | {
+      readonly name: 'vendor-batch create';
+      readonly provider: string;
+      readonly batchName: string;
+      readonly options: Options;
+    }
   | { readonly name: 'group create'; readonly groupName: string; readonly options: Options }
   | { readonly name: 'batch create'; readonly batchName: string; readonly options: Options }
   | { readonly name: 'catalog' }
@@ -50,7 +76,22 @@ export interface CommandSpec {
   build(words: readonly string[], options: Options): Command;
 }
 
-const SEARCH_OPTIONS = ['country', 'area', 'city', 'state', 'type', 'group', 'provider', 'vendor', 'batch', 'status', 'account', 'min', 'max', 'currency'] as const;
+const SEARCH_OPTIONS = [
+  'country',
+  'area',
+  'city',
+  'state',
+  'type',
+  'group',
+  'provider',
+  'vendor',
+  'batch',
+  'status',
+  'account',
+  'min',
+  'max',
+  'currency',
+] as const;
 
 /** key=value options to an inventory filter. Values are validated by core, which knows the rules. */
 export function filterFrom(pattern: string | undefined, o: Options): DidFilter {
@@ -87,7 +128,8 @@ function numberThenLast(words: readonly string[], lastWhat: string): [string, st
 
 function count(word: string | undefined): number {
   const n = Number(word);
-  if (!word || !/^\d+$/.test(word) || n < 1) throw new UsageError(`"${word ?? ''}" is not a count: give a whole number, e.g. 10.`);
+  if (!word || !/^\d+$/.test(word) || n < 1)
+    throw new UsageError(`"${word ?? ''}" is not a count: give a whole number, e.g. 10.`);
   return n;
 }
 
@@ -109,8 +151,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [...SEARCH_OPTIONS, 'limit', 'after', 'sort'],
     build: (words, o) => {
       const limit = o.limit === undefined ? 20 : Number(o.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new UsageError('limit must be a whole number from 1 to 200.');
-      return { name: 'search', filter: filterFrom(words.length ? joined(words) : undefined, o), limit, after: o.after, sort: o.sort as Sort | undefined };
+      if (!Number.isInteger(limit) || limit < 1 || limit > 200)
+        throw new UsageError('limit must be a whole number from 1 to 200.');
+      return {
+        name: 'search',
+        filter: filterFrom(words.length ? joined(words) : undefined, o),
+        limit,
+        after: o.after,
+        sort: o.sort as Sort | undefined,
+      };
     },
   },
   {
@@ -128,10 +177,19 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: 'assign first <N> <pattern> <account>',
     summary: 'Assign the first N free numbers matching a pattern',
     examples: ['assign first 10 1212 acme', 'assign first 5 1800%VOIP voipco country=US'],
-    details: 'Takes free numbers in number order; reports how many it assigned and why it fell short. Accepts the search filters too.',
+    details:
+      'Takes free numbers in number order; reports how many it assigned and why it fell short. Accepts the search filters too.',
     options: SEARCH_OPTIONS,
     build: (words, o) => {
-      need(words, 3, words.length === 0 ? 'N, the pattern and the account' : words.length === 1 ? 'the pattern and the account' : 'the account');
+      need(
+        words,
+        3,
+        words.length === 0
+          ? 'N, the pattern and the account'
+          : words.length === 1
+            ? 'the pattern and the account'
+            : 'the account',
+      );
       const [n, ...rest] = words;
       const [pattern, account] = numberThenLast(rest, 'account');
       return { name: 'assign first', count: count(n), filter: filterFrom(pattern, o), account };
@@ -142,7 +200,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: 'assign <number> <account>',
     summary: 'Assign a number to a reseller or customer',
     examples: ['assign 18665550100 acme', 'assign +1 212 555 0142 voipco'],
-    details: 'The account is its slug or id. Assigning a number to the account that already has it changes nothing.',
+    details:
+      'The account is its slug or id. Assigning a number to the account that already has it changes nothing.',
     build: (words) => {
       const [number, account] = numberThenLast(words, 'account');
       return { name: 'assign', number, account };
@@ -153,7 +212,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: 'release <number>',
     summary: 'Release a number back to the pool (it ages first)',
     examples: ['release 18665550100'],
-    details: 'A released number rests for DID_AGING_DAYS before it is offered again, so calls for its last owner die out. Its routing and call-transfer settings are cleared.',
+    details:
+      'A released number rests for DID_AGING_DAYS before it is offered again, so calls for its last owner die out. Its routing and call-transfer settings are cleared.',
     build: (words) => {
       need(words, 1, 'the number');
       return { name: 'release', number: joined(words) };
@@ -175,7 +235,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: 'import <file.csv>',
     summary: 'Add numbers from a CSV file (columns named by the header row)',
     examples: ['import carrier-batch-7.csv'],
-    details: 'Known columns: number (or DID), city, province, provider, vendor_batch, group, pricing_batch, setup_fee, recurring_fee (or monthly), currency, billing_type, billing_period, billing_days, connection_cost, per_minute_rate, grace_seconds, initial_increment, increment, call_timeout, max_concurrent_calls, capabilities, description, status, destination. Good rows are imported, bad rows listed with their line; numbers already present are left alone, so re-running a file is safe.',
+    details:
+      'Known columns: number (or DID), city, province, provider, vendor_batch, group, pricing_batch, setup_fee, recurring_fee (or monthly), currency, billing_type, billing_period, billing_days, connection_cost, per_minute_rate, grace_seconds, initial_increment, increment, call_timeout, max_concurrent_calls, capabilities, description, status, destination. Good rows are imported, bad rows listed with their line; numbers already present are left alone, so re-running a file is safe.',
     cliOnly: true,
     build: (words) => {
       need(words, 1, 'the file');
@@ -189,20 +250,58 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ['export country=US > us.csv', 'export 1800% file=tollfree.csv'],
     cliOnly: true,
     options: [...SEARCH_OPTIONS, 'file'],
-    build: (words, o) => ({ name: 'export', filter: filterFrom(words.length ? joined(words) : undefined, o), file: o.file }),
+    build: (words, o) => ({
+      name: 'export',
+      filter: filterFrom(words.length ? joined(words) : undefined, o),
+      file: o.file,
+    }),
   },
   {
     name: 'did create',
     usage: 'did create <number> [field=value ...]',
     summary: 'Add one number with any product field',
     examples: ['did create +12125550142 city="New York" provider=NorthStar batch="US Local Standard"'],
-    details: 'Fields as in the CSV import: city, province, provider, vendor_batch, group, batch (pricing batch), setup_fee, recurring_fee, currency, billing_type, billing_period, billing_days, connection_cost, per_minute_rate, grace_seconds, initial_increment, increment, call_timeout, max_concurrent_calls, capabilities, description, status, destination.',
+    details:
+      'Fields as in the CSV import: city, province, provider, vendor_batch, group, batch (pricing batch), setup_fee, recurring_fee, currency, billing_type, billing_period, billing_days, connection_cost, per_minute_rate, grace_seconds, initial_increment, increment, call_timeout, max_concurrent_calls, capabilities, description, status, destination.',
     cliOnly: true,
-    options: ['country', 'area_code', 'number_type', 'city', 'province', 'provider', 'vendor_batch', 'group', 'batch', 'pricing_batch', 'activation_cost', 'recurring_cost', 'setup_fee', 'recurring_fee', 'currency', 'billing_type', 'billing_period', 'billing_days', 'connection_cost', 'per_minute_rate', 'grace_seconds', 'initial_increment', 'increment', 'call_timeout', 'max_concurrent_calls', 'capabilities', 'description', 'status', 'destination'],
+    options: [
+      'country',
+      'area_code',
+      'number_type',
+      'city',
+      'province',
+      'provider',
+      'vendor_batch',
+      'group',
+      'batch',
+      'pricing_batch',
+      'activation_cost',
+      'recurring_cost',
+      'setup_fee',
+      'recurring_fee',
+      'currency',
+      'billing_type',
+      'billing_period',
+      'billing_days',
+      'connection_cost',
+      'per_minute_rate',
+      'grace_seconds',
+      'initial_increment',
+      'increment',
+      'call_timeout',
+      'max_concurrent_calls',
+      'capabilities',
+      'description',
+      'status',
+      'destination',
+    ],
     build: (words, o) => {
       need(words, 1, 'the number');
       const { batch, ...rest } = o;
-      return { name: 'did create', fields: { ...rest, pricing_batch: o.pricing_batch ?? batch, number: joined(words) } };
+      return {
+        name: 'did create',
+        fields: { ...rest, pricing_batch: o.pricing_batch ?? batch, number: joined(words) },
+      };
     },
   },
   {
@@ -216,19 +315,17 @@ export const COMMANDS: readonly CommandSpec[] = [
       return { name: 'describe', number, text };
     },
   },
-  ...(['enable', 'disable'] as const).map(
-    (name): CommandSpec => ({
-      name,
-      usage: `${name} <number>`,
-      summary: name === 'enable' ? 'Put a disabled number back in the pool' : 'Take a free number out of sale',
-      examples: [`${name} 18665550100`],
-      cliOnly: true,
-      build: (words) => {
-        need(words, 1, 'the number');
-        return { name, number: joined(words) };
-      },
-    }),
-  ),
+  ...(['enable', 'disable'] as const).map((name): CommandSpec => ({
+    name,
+    usage: `${name} <number>`,
+    summary: name === 'enable' ? 'Put a disabled number back in the pool' : 'Take a free number out of sale',
+    examples: [`${name} 18665550100`],
+    cliOnly: true,
+    build: (words) => {
+      need(words, 1, 'the number');
+      return { name, number: joined(words) };
+    },
+  })),
   {
     name: 'set-batch',
     usage: 'set-batch <number> <pricing batch|none>',
@@ -253,15 +350,20 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'account create',
-    usage: 'account create <reseller|customer> <slug> name="<name>" [parent=<account>] [billing=prepaid|postpaid] [credit=500.00] [currency=USD] [email=..]',
+    usage:
+      'account create <reseller|customer> <slug> name="<name>" [parent=<account>] [billing=prepaid|postpaid] [credit=500.00] [currency=USD] [email=..]',
     summary: 'Create a reseller or customer account',
-    examples: ['account create customer acme name="Acme Corp"', 'account create reseller voipco name="VoipCo" billing=postpaid credit=1000'],
+    examples: [
+      'account create customer acme name="Acme Corp"',
+      'account create reseller voipco name="VoipCo" billing=postpaid credit=1000',
+    ],
     cliOnly: true,
     options: ['name', 'parent', 'billing', 'credit', 'currency', 'email'],
     build: (words, o) => {
       need(words, 2, words.length === 0 ? 'the kind and the slug' : 'the slug');
       const [kind, slug] = words;
-      if (kind !== 'reseller' && kind !== 'customer') throw new UsageError(`"${kind}" is not an account kind: use reseller or customer.`);
+      if (kind !== 'reseller' && kind !== 'customer')
+        throw new UsageError(`"${kind}" is not an account kind: use reseller or customer.`);
       return { name: 'account create', kind, slug: slug!, options: o };
     },
   },
@@ -273,24 +375,26 @@ export const COMMANDS: readonly CommandSpec[] = [
     cliOnly: true,
     build: () => ({ name: 'account list' }),
   },
-  ...(['suspend', 'activate', 'close'] as const).map(
-    (verb): CommandSpec => ({
-      name: `account ${verb}`,
-      usage: `account ${verb} <account>`,
-      summary: `${verb[0]!.toUpperCase()}${verb.slice(1)} an account`,
-      examples: [`account ${verb} acme`],
-      cliOnly: true,
-      build: (words) => {
-        need(words, 1, 'the account');
-        return { name: `account ${verb}`, account: words[0]! };
-      },
-    }),
-  ),
+  ...(['suspend', 'activate', 'close'] as const).map((verb): CommandSpec => ({
+    name: `account ${verb}`,
+    usage: `account ${verb} <account>`,
+    summary: `${verb[0]!.toUpperCase()}${verb.slice(1)} an account`,
+    examples: [`account ${verb} acme`],
+    cliOnly: true,
+    build: (words) => {
+      need(words, 1, 'the account');
+      return { name: `account ${verb}`, account: words[0]! };
+    },
+  })),
   {
     name: 'user create',
-    usage: 'user create <account> <owner|admin|operator|viewer> [email=..] [name=..] [slack=U..] [telegram=123..]',
+    usage:
+      'user create <account> <owner|admin|operator|viewer> [email=..] [name=..] [slack=U..] [telegram=123..]',
     summary: 'Create a user (a password is generated and shown once)',
-    examples: ['user create operator admin email=ops@example.com', 'user create operator operator slack=U024BE7LH'],
+    examples: [
+      'user create operator admin email=ops@example.com',
+      'user create operator operator slack=U024BE7LH',
+    ],
     cliOnly: true,
     options: ['email', 'name', 'slack', 'telegram'],
     build: (words, o) => {
@@ -319,7 +423,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: ['activation', 'recurring', 'currency'],
     build: (words, o) => {
       need(words, 2, words.length === 0 ? 'the provider and the name' : 'the name');
-      return { name: 'vendor-batch create', provider: words[0]!, batchName: joined(words.slice(1)), options: o };
+      return {
+        name: 'vendor-batch create',
+        provider: words[0]!,
+        batchName: joined(words.slice(1)),
+        options: o,
+      };
     },
   },
   {
@@ -336,9 +445,13 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'batch create',
-    usage: 'batch create "<name>" [setup=1.00] [monthly=2.00] [currency=USD] [type=recurring|one_time] [period=monthly|yearly|days] [days=30] [owner=<reseller>]',
+    usage:
+      'batch create "<name>" [setup=1.00] [monthly=2.00] [currency=USD] [type=recurring|one_time] [period=monthly|yearly|days] [days=30] [owner=<reseller>]',
     summary: 'Add a pricing batch (a price list)',
-    examples: ['batch create "US Local Standard" setup=1.00 monthly=1.50', 'batch create "30-day" monthly=1.50 period=days days=30'],
+    examples: [
+      'batch create "US Local Standard" setup=1.00 monthly=1.50',
+      'batch create "30-day" monthly=1.50 period=days days=30',
+    ],
     cliOnly: true,
     options: ['setup', 'monthly', 'currency', 'type', 'period', 'days', 'owner'],
     build: (words, o) => {

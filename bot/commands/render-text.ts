@@ -31,5 +31,7 @@ function renderTable(columns: readonly string[], rows: readonly (readonly string
       .map((cell, i) => cell.padEnd(widths[i] ?? 0))
       .join('  ')
       .trimEnd();
-  return [line(columns), line(widths.map((w) => '─'.repeat(w))), ...rows.map(line)].map((l) => '  ' + l).join('\n');
+  return [line(columns), line(widths.map((w) => '─'.repeat(w))), ...rows.map(line)]
+    .map((l) => '  ' + l)
+    .join('\n');
 }

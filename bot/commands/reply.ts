@@ -5,7 +5,11 @@ export type Block =
   | { readonly type: 'heading'; readonly text: string }
   | { readonly type: 'text'; readonly text: string }
   | { readonly type: 'fields'; readonly pairs: readonly (readonly [string, string])[] }
-  | { readonly type: 'table'; readonly columns: readonly string[]; readonly rows: readonly (readonly string[])[] }
+  | {
+      readonly type: 'table';
+      readonly columns: readonly string[];
+      readonly rows: readonly (readonly string[])[];
+    }
   | { readonly type: 'list'; readonly items: readonly string[] }
   /** A command the user may want to run next, shown as code. */
   | { readonly type: 'hint'; readonly text: string };

@@ -29,15 +29,24 @@ export async function getOperatorAccount(db: Executor): Promise<Account> {
  * Creates the root account on an empty database (`npm run did -- init`). The operator is whoever runs the
  * server; there is exactly one, enforced by a unique index.
  */
-export async function createOperatorAccount(db: Executor, input: { slug: string; name: string }): Promise<Account> {
+export async function createOperatorAccount(
+  db: Executor,
+  input: { slug: string; name: string },
+): Promise<Account> {
   const slug = input.slug.trim().toLowerCase();
   if (!SLUG_PATTERN.test(slug)) {
-    throw invalid(`"${input.slug}" is not a valid account slug.`, { help: 'Use lowercase letters, digits and dashes.' });
+    throw invalid(`"${input.slug}" is not a valid account slug.`, {
+      help: 'Use lowercase letters, digits and dashes.',
+    });
   }
   const name = input.name.trim();
   if (name === '' || name.length > 200) throw invalid('The operator name must be 1 to 200 characters.');
   return db.transaction().execute(async (trx) => {
-    const existing = await trx.selectFrom('accounts').select('slug').where('kind', '=', 'admin').executeTakeFirst();
+    const existing = await trx
+      .selectFrom('accounts')
+      .select('slug')
+      .where('kind', '=', 'admin')
+      .executeTakeFirst();
     if (existing) throw conflict(`This database already has its operator account (${existing.slug}).`);
     const account = await trx
       .insertInto('accounts')
@@ -77,10 +86,16 @@ export async function findAccount(ctx: Ctx, ref: AccountRef): Promise<Account> {
     .select('slug')
     .where('path', 'like', `${ctx.actor.accountPath}%`)
     .execute();
-  throw notFound(`No account "${text}".${didYouMean(text, slugs.map((s) => s.slug))}`, {
-    help: 'Accounts are named by their slug (e.g. acme) or id.',
-    field: 'account',
-  });
+  throw notFound(
+    `No account "${text}".${didYouMean(
+      text,
+      slugs.map((s) => s.slug),
+    )}`,
+    {
+      help: 'Accounts are named by their slug (e.g. acme) or id.',
+      field: 'account',
+    },
+  );
 }
 
 export interface NewAccountInput {
@@ -106,25 +121,35 @@ export async function createAccount(ctx: Ctx, input: NewAccountInput): Promise<A
     });
   }
   const name = input.name.trim();
-  if (name === '' || name.length > 200) throw invalid('The account name must be 1 to 200 characters.', { field: 'name' });
+  if (name === '' || name.length > 200)
+    throw invalid('The account name must be 1 to 200 characters.', { field: 'name' });
   const currency = (input.currency ?? 'USD').trim().toUpperCase();
   if (!isCurrencyCode(currency)) {
-    throw invalid(`"${input.currency}" is not a currency code.`, { help: 'Use ISO 4217, e.g. USD.', field: 'currency' });
+    throw invalid(`"${input.currency}" is not a currency code.`, {
+      help: 'Use ISO 4217, e.g. USD.',
+      field: 'currency',
+    });
   }
-  const creditLimit = input.creditLimit === undefined ? 0 : parseMoney(input.creditLimit, currency, 'The credit limit');
+  const creditLimit =
+    input.creditLimit === undefined ? 0 : parseMoney(input.creditLimit, currency, 'The credit limit');
   if (input.kind !== 'reseller' && input.kind !== 'customer') {
     throw invalid(`"${String(input.kind)}" is not an account kind.`, { help: 'Use reseller or customer.' });
   }
 
   return inTransaction(ctx, async (tx) => {
-    const parent = input.parent === undefined ? await accountOf(tx.db, tx.actor) : await findAccount(tx, input.parent);
+    const parent =
+      input.parent === undefined ? await accountOf(tx.db, tx.actor) : await findAccount(tx, input.parent);
     if (parent.kind === 'customer') {
-      throw invalid(`${parent.slug} is a customer; accounts can only be created under the operator or a reseller.`, {
-        field: 'parent',
-      });
+      throw invalid(
+        `${parent.slug} is a customer; accounts can only be created under the operator or a reseller.`,
+        {
+          field: 'parent',
+        },
+      );
     }
     const taken = await tx.db.selectFrom('accounts').select('id').where('slug', '=', slug).executeTakeFirst();
-    if (taken) throw conflict(`The slug "${slug}" is already taken.`, { help: 'Choose another slug.', field: 'slug' });
+    if (taken)
+      throw conflict(`The slug "${slug}" is already taken.`, { help: 'Choose another slug.', field: 'slug' });
     const account = await tx.db
       .insertInto('accounts')
       .values({
@@ -138,8 +163,12 @@ export async function createAccount(ctx: Ctx, input: NewAccountInput): Promise<A
         email: input.email?.trim() || null,
         stripe_customer_id: null,
       })
+      // A concurrent create may take the slug between the check above and this insert.
+      .onConflict((oc) => oc.column('slug').doNothing())
       .returningAll()
-      .executeTakeFirstOrThrow();
+      .executeTakeFirst();
+    if (!account)
+      throw conflict(`The slug "${slug}" is already taken.`, { help: 'Choose another slug.', field: 'slug' });
     await recordAudit(tx.db, tx.actor, [
       { action: 'account.create', accountId: account.id, subject: slug, after: accountSnapshot(account) },
     ]);

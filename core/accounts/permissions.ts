@@ -5,12 +5,7 @@ import { forbidden } from '../shared/errors.ts';
 import type { Actor } from './actor.ts';
 
 export type Permission =
-  | 'inventory.read'
-  | 'inventory.write'
-  | 'catalog.write'
-  | 'accounts.read'
-  | 'accounts.write'
-  | 'users.write';
+  'inventory.read' | 'inventory.write' | 'catalog.write' | 'accounts.read' | 'accounts.write' | 'users.write';
 
 const RANK: Readonly<Record<UserRole, number>> = { viewer: 0, operator: 1, admin: 2, owner: 3 };
 

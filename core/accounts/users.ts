@@ -3,9 +3,10 @@
 import { hash, verify } from '@node-rs/argon2';
 import type { Channel, User, UserRole } from '../db/schema.ts';
 import { USER_ROLES } from '../db/schema.ts';
+import { uniqueViolation } from '../db/errors.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { inTransaction, type Ctx, type Executor } from '../context.ts';
-import { conflict, forbidden, invalid, notFound } from '../shared/errors.ts';
+import { conflict, forbidden, invalid, notFound, type DomainError } from '../shared/errors.ts';
 import type { Actor } from './actor.ts';
 import { findAccount, getOperatorAccount, type AccountRef } from './accounts.ts';
 import { requirePermission } from './permissions.ts';
@@ -36,12 +37,18 @@ export async function createUser(ctx: Ctx, input: NewUserInput): Promise<User> {
   requirePermission(ctx.actor, 'users.write');
   const role = input.role.trim().toLowerCase() as UserRole;
   if (!USER_ROLES.includes(role)) {
-    throw invalid(`"${String(input.role)}" is not a role.`, { help: `Use one of: ${USER_ROLES.join(', ')}.`, field: 'role' });
+    throw invalid(`"${String(input.role)}" is not a role.`, {
+      help: `Use one of: ${USER_ROLES.join(', ')}.`,
+      field: 'role',
+    });
   }
   const email = input.email?.trim().toLowerCase() || null;
-  if (email !== null && !EMAIL.test(email)) throw invalid(`"${input.email}" is not an email address.`, { field: 'email' });
+  if (email !== null && !EMAIL.test(email))
+    throw invalid(`"${input.email}" is not an email address.`, { field: 'email' });
   if (input.password !== undefined && input.password.length < MIN_PASSWORD_LENGTH) {
-    throw invalid(`The password must have at least ${MIN_PASSWORD_LENGTH} characters.`, { field: 'password' });
+    throw invalid(`The password must have at least ${MIN_PASSWORD_LENGTH} characters.`, {
+      field: 'password',
+    });
   }
   if (email === null && !input.slackUserId && !input.telegramUserId) {
     throw invalid('A user needs an email, a Slack user id or a Telegram user id.', { field: 'email' });
@@ -73,7 +80,10 @@ export async function createUser(ctx: Ctx, input: NewUserInput): Promise<User> {
         telegram_user_id: input.telegramUserId?.trim() || null,
       })
       .returningAll()
-      .executeTakeFirstOrThrow();
+      .executeTakeFirstOrThrow()
+      .catch((error: unknown) => {
+        throw duplicateIdentity(error) ?? error;
+      });
     await recordAudit(tx.db, tx.actor, [
       {
         action: 'user.create',
@@ -84,6 +94,23 @@ export async function createUser(ctx: Ctx, input: NewUserInput): Promise<User> {
     ]);
     return user;
   });
+}
+
+/**
+ * A unique index refused the user: a concurrent create took the email after the check above, or the Slack
+ * or Telegram identity is linked to someone else already.
+ */
+function duplicateIdentity(error: unknown): DomainError | null {
+  const constraint = uniqueViolation(error);
+  if (constraint === 'users_email_idx')
+    return conflict('A user with that email already exists.', { field: 'email' });
+  if (constraint === 'users_slack_user_id_key') {
+    return conflict('That Slack user is already linked to another user.', { field: 'slackUserId' });
+  }
+  if (constraint === 'users_telegram_user_id_key') {
+    return conflict('That Telegram user is already linked to another user.', { field: 'telegramUserId' });
+  }
+  return null;
 }
 
 /** The actor for a signed-in or linked user. Refuses disabled users and closed or suspended accounts. */
@@ -106,9 +133,12 @@ export async function actorForUser(db: Executor, userId: number, channel: Channe
     .where('users.id', '=', userId)
     .executeTakeFirst();
   if (!row) throw notFound('That user does not exist.');
-  if (row.userStatus !== 'active') throw forbidden('This user is disabled.', { help: 'Ask an admin to re-enable it.' });
+  if (row.userStatus !== 'active')
+    throw forbidden('This user is disabled.', { help: 'Ask an admin to re-enable it.' });
   if (row.accountStatus !== 'active') {
-    throw forbidden(`This account is ${row.accountStatus}.`, { help: 'Contact your provider to restore it.' });
+    throw forbidden(`This account is ${row.accountStatus}.`, {
+      help: 'Contact your provider to restore it.',
+    });
   }
   const identity =
     channel === 'slack' ? row.slack_user_id : channel === 'telegram' ? row.telegram_user_id : row.email;
@@ -124,7 +154,11 @@ export async function actorForUser(db: Executor, userId: number, channel: Channe
 }
 
 /** Whoever has a shell on the server and the database URL is the operator: the CLI acts as its owner. */
-export async function operatorActor(db: Executor, channel: Extract<Channel, 'cli' | 'system'>, who: string): Promise<Actor> {
+export async function operatorActor(
+  db: Executor,
+  channel: Extract<Channel, 'cli' | 'system'>,
+  who: string,
+): Promise<Actor> {
   const operator = await getOperatorAccount(db);
   return {
     userId: null,

@@ -20,8 +20,9 @@ export interface EmbeddedOptions {
   readonly log?: (line: string) => void;
 }
 
-const USER = 'postgres';
-const PASSWORD = 'postgres';
+/** Local-only credentials (the server listens on 127.0.0.1); exported for processes that join it. */
+export const EMBEDDED_USER = 'postgres';
+export const EMBEDDED_PASSWORD = 'postgres';
 
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const databaseDir = path.resolve(options.dataDir);
@@ -31,8 +32,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const server = new EmbeddedPostgres({
     databaseDir,
     port: options.port,
-    user: USER,
-    password: PASSWORD,
+    user: EMBEDDED_USER,
+    password: EMBEDDED_PASSWORD,
     persistent: true,
     // As root (CI, containers) PostgreSQL refuses to run; the package then runs it as a `postgres` user.
     createPostgresUser: true,
@@ -41,21 +42,16 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
   });
 
-  // Another process of ours (`npm start` while the CLI runs) may already serve this data directory:
-  // share its server instead of starting a second one, and leave it running when we are done.
-  let startedHere = false;
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
     options.log?.(`Creating an embedded PostgreSQL cluster in ${databaseDir} (first start only)`);
     await server.initialise();
-  }
-  if (!serverRunning(databaseDir)) {
+  } else {
     removeStalePidFile(databaseDir);
-    await server.start();
-    startedHere = true;
   }
+  await server.start();
 
   const urlFor = (database: string) =>
-    `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${encodeURIComponent(database)}`;
+    `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${options.port}/${encodeURIComponent(database)}`;
 
   return {
     url: urlFor('postgres'),
@@ -72,24 +68,18 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
         await client.end();
       }
     },
-    stop: async () => {
-      if (startedHere) await server.stop();
-    },
+    stop: () => server.stop(),
   };
-}
-
-function serverRunning(databaseDir: string): boolean {
-  const pidFile = path.join(databaseDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return false;
-  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-  return Number.isInteger(pid) && pid > 0 && isRunning(pid);
 }
 
 // After a crash or a SIGKILL, postmaster.pid is left behind and PostgreSQL refuses to start. It is safe to
 // remove only when the process it names is gone.
 function removeStalePidFile(databaseDir: string): void {
   const pidFile = path.join(databaseDir, 'postmaster.pid');
-  if (existsSync(pidFile) && !serverRunning(databaseDir)) rmSync(pidFile);
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (Number.isInteger(pid) && pid > 0 && isRunning(pid)) return;
+  rmSync(pidFile);
 }
 
 function isRunning(pid: number): boolean {

@@ -47,7 +47,10 @@ export type BulkSelection =
 export const MAX_BULK = 100_000;
 
 /** `assign <number> <account>`: throws a clear error when the number cannot go to that account. */
-export async function assignDid(ctx: Ctx, input: { number: string; account: AccountRef }): Promise<AssignResult> {
+export async function assignDid(
+  ctx: Ctx,
+  input: { number: string; account: AccountRef },
+): Promise<AssignResult> {
   const number = parseNumber(input.number).e164;
   const result = await assignMany(ctx, input.account, { mode: 'selected', numbers: [number] });
   const skipped = result.skipped[0];
@@ -59,7 +62,11 @@ export async function assignDid(ctx: Ctx, input: { number: string; account: Acco
 }
 
 /** `assign first N <pattern> <account>` and PortaBilling's Apply To: all / first N / selected. */
-export async function assignMany(ctx: Ctx, accountRef: AccountRef, selection: BulkSelection): Promise<AssignResult> {
+export async function assignMany(
+  ctx: Ctx,
+  accountRef: AccountRef,
+  selection: BulkSelection,
+): Promise<AssignResult> {
   requirePermission(ctx.actor, 'inventory.write');
   return inTransaction(ctx, async (tx) => {
     const target = await findAccount(tx, accountRef);
@@ -80,9 +87,12 @@ export async function assignMany(ctx: Ctx, accountRef: AccountRef, selection: Bu
 
 function checkTarget(target: Account): void {
   if (target.kind === 'admin') {
-    throw invalid(`${target.slug} is the operator's own account; numbers are assigned to resellers and customers.`, {
-      help: 'To take a number back, use `release <number>`.',
-    });
+    throw invalid(
+      `${target.slug} is the operator's own account; numbers are assigned to resellers and customers.`,
+      {
+        help: 'To take a number back, use `release <number>`.',
+      },
+    );
   }
   if (target.status !== 'active') {
     throw conflict(`${target.slug} is ${target.status}; numbers cannot be assigned to it.`, {
@@ -108,7 +118,9 @@ async function lockCandidates(
       if (info) wanted.set(info.e164, typed);
       else skipped.push({ number: typed, reason: 'is not a phone number' });
     }
-    const rows = await lockDidViews(ctx.db, (q) => q.where(sql<boolean>`dids.number = any(${[...wanted.keys()]}::text[])`));
+    const rows = await lockDidViews(ctx.db, (q) =>
+      q.where(sql<boolean>`dids.number = any(${[...wanted.keys()]}::text[])`),
+    );
     const found = new Set(rows.map((r) => r.number));
     for (const number of wanted.keys()) {
       if (!found.has(number)) skipped.push({ number, reason: 'is not in the inventory' });
@@ -138,16 +150,24 @@ async function lockCandidates(
     }
     return { candidates: rows, skipped };
   }
-  const rows = await lockDidViews(ctx.db, (q) => q.where((eb) => filterExpression(eb, filter)).limit(MAX_BULK + 1));
+  const rows = await lockDidViews(ctx.db, (q) =>
+    q.where((eb) => filterExpression(eb, filter)).limit(MAX_BULK + 1),
+  );
   if (rows.length > MAX_BULK) {
-    throw invalid(`This search matches more than ${MAX_BULK} numbers.`, { help: 'Narrow it, or use first N.' });
+    throw invalid(`This search matches more than ${MAX_BULK} numbers.`, {
+      help: 'Narrow it, or use first N.',
+    });
   }
   return { candidates: rows, skipped };
 }
 
 /** The SQL form of `judge(...) === 'eligible'`, for picking the first N eligible rows in the database. */
 function eligibleExpression(eb: DidsEb, actor: Actor, target: Account) {
-  const ancestors = target.path.split('/').filter(Boolean).map(Number).filter((id) => id !== target.id);
+  const ancestors = target.path
+    .split('/')
+    .filter(Boolean)
+    .map(Number)
+    .filter((id) => id !== target.id);
   const fromReseller = eb.and([
     eb('dids.status', '=', 'assigned'),
     eb('dids.assigned_account_id', 'is', null),
@@ -164,8 +184,10 @@ type Verdict = 'eligible' | 'unchanged' | { readonly reason: string };
  */
 export function judge(actor: Actor, did: LockedDid, target: Account): Verdict {
   const holder = did.customer_slug ?? did.owner_slug;
-  const holderVisible = isOperatorStaff(actor) || (did.owner_account_id !== null && actorReachesOwner(actor, did));
-  const heldBy = holderVisible && holder ? `is already assigned to ${holder}` : 'is already assigned to another account';
+  const holderVisible =
+    isOperatorStaff(actor) || (did.owner_account_id !== null && actorReachesOwner(actor, did));
+  const heldBy =
+    holderVisible && holder ? `is already assigned to ${holder}` : 'is already assigned to another account';
 
   switch (did.status) {
     case 'available':
@@ -176,7 +198,11 @@ export function judge(actor: Actor, did: LockedDid, target: Account): Verdict {
       if (did.assigned_account_id === target.id) return 'unchanged';
       if (did.assigned_account_id === null && did.owner_account_id === target.id) return 'unchanged';
       const ownerAbove = did.owner_account_id !== null && target.path.includes(`/${did.owner_account_id}/`);
-      if (did.assigned_account_id === null && ownerAbove && (isOperatorStaff(actor) || actorReachesOwner(actor, did))) {
+      if (
+        did.assigned_account_id === null &&
+        ownerAbove &&
+        (isOperatorStaff(actor) || actorReachesOwner(actor, did))
+      ) {
         return 'eligible';
       }
       return { reason: heldBy };
@@ -190,7 +216,9 @@ export function judge(actor: Actor, did: LockedDid, target: Account): Verdict {
     case 'disabled':
       return { reason: `is disabled; enable it first with \`enable ${did.number}\`` };
     case 'suspended':
-      return { reason: `${heldBy.replace('is already assigned', 'is suspended for non-payment and assigned')}` };
+      return {
+        reason: `${heldBy.replace('is already assigned', 'is suspended for non-payment and assigned')}`,
+      };
   }
 }
 
@@ -208,7 +236,12 @@ async function applyAssignment(ctx: Ctx, target: Account, dids: readonly LockedD
   const ownerId = reseller?.id ?? null;
   const assignedId = target.kind === 'customer' ? target.id : null;
   const now = ctx.clock.now();
-  await updateByIds(ctx.db, dids, { status: 'assigned', owner_account_id: ownerId, assigned_account_id: assignedId, assigned_at: now });
+  await updateByIds(ctx.db, dids, {
+    status: 'assigned',
+    owner_account_id: ownerId,
+    assigned_account_id: assignedId,
+    assigned_at: now,
+  });
   await recordAudit(
     ctx.db,
     ctx.actor,
@@ -218,7 +251,11 @@ async function applyAssignment(ctx: Ctx, target: Account, dids: readonly LockedD
       accountId: target.id,
       subject: did.number,
       before: holders(did),
-      after: { status: 'assigned', owner: reseller?.slug ?? null, customer: assignedId === null ? null : target.slug },
+      after: {
+        status: 'assigned',
+        owner: reseller?.slug ?? null,
+        customer: assignedId === null ? null : target.slug,
+      },
     })),
   );
 }
@@ -227,7 +264,11 @@ function holders(did: LockedDid) {
   return { status: did.status, owner: did.owner_slug, customer: did.customer_slug };
 }
 
-export async function updateByIds(db: Executor, dids: readonly Pick<Did, 'id'>[], values: DidUpdate): Promise<void> {
+export async function updateByIds(
+  db: Executor,
+  dids: readonly Pick<Did, 'id'>[],
+  values: DidUpdate,
+): Promise<void> {
   // One array parameter, not an IN list: the protocol allows 65,535 parameters and bulk goes to 100,000.
   await db
     .updateTable('dids')
@@ -255,7 +296,8 @@ export async function releaseDid(ctx: Ctx, input: { number: string }): Promise<R
       throw conflict(`${formatNumber(number)} is not one of your numbers; only the operator can release it.`);
     }
     if (did.status !== 'assigned' && did.status !== 'suspended') {
-      const state = did.status === 'aging' ? `already released and aging until ${day(did.aging_until)}` : did.status;
+      const state =
+        did.status === 'aging' ? `already released and aging until ${day(did.aging_until)}` : did.status;
       throw conflict(`${formatNumber(number)} is ${state}; there is nothing to release.`);
     }
     const now = tx.clock.now();
@@ -295,6 +337,7 @@ export async function releaseDid(ctx: Ctx, input: { number: string }): Promise<R
 export function visibleTo(actor: Actor, did: LockedDid): boolean {
   if (isOperatorStaff(actor) || did.status === 'available') return true;
   return (
-    (did.owner_path?.startsWith(actor.accountPath) ?? false) || (did.customer_path?.startsWith(actor.accountPath) ?? false)
+    (did.owner_path?.startsWith(actor.accountPath) ?? false) ||
+    (did.customer_path?.startsWith(actor.accountPath) ?? false)
   );
 }

@@ -106,7 +106,10 @@ export function validateDidFields(values: DidFieldValues, catalog: CatalogIndex)
   const get = (field: DidField) => values[field]?.trim() ?? '';
   const given = (field: DidField) => get(field) !== '';
 
-  const info = parseNumber(get('number'), (get('country').toUpperCase() || undefined) as CountryCode | undefined);
+  const info = parseNumber(
+    get('number'),
+    (get('country').toUpperCase() || undefined) as CountryCode | undefined,
+  );
   if (given('country') && get('country').toUpperCase() !== info.country) {
     throw invalid(`country ${get('country')} does not match the number, which is in ${info.country}.`, {
       field: 'country',
@@ -114,12 +117,24 @@ export function validateDidFields(values: DidFieldValues, catalog: CatalogIndex)
   }
 
   const provider = ref(catalog.providers, catalog.byId.providers, 'provider', get('provider'));
-  const vendorBatch = ref(catalog.vendorBatches, catalog.byId.vendorBatches, 'vendor_batch', get('vendor_batch'));
+  const vendorBatch = ref(
+    catalog.vendorBatches,
+    catalog.byId.vendorBatches,
+    'vendor_batch',
+    get('vendor_batch'),
+  );
   if (vendorBatch && provider && vendorBatch.provider_id !== provider.id) {
-    throw invalid(`vendor batch "${vendorBatch.name}" belongs to another provider.`, { field: 'vendor_batch' });
+    throw invalid(`vendor batch "${vendorBatch.name}" belongs to another provider.`, {
+      field: 'vendor_batch',
+    });
   }
   const group = ref(catalog.groups, catalog.byId.groups, 'group', get('group'));
-  const batch = ref(catalog.pricingBatches, catalog.byId.pricingBatches, 'pricing_batch', get('pricing_batch'));
+  const batch = ref(
+    catalog.pricingBatches,
+    catalog.byId.pricingBatches,
+    'pricing_batch',
+    get('pricing_batch'),
+  );
 
   const currency = field('currency', () => checkCurrency(get('currency') || batch?.currency || 'USD'));
   if (batch && batch.currency !== currency) {
@@ -137,7 +152,8 @@ export function validateDidFields(values: DidFieldValues, catalog: CatalogIndex)
     ),
   );
 
-  const numberType = (get('number_type').toLowerCase().replace(/[\s-]/g, '_') || info.numberType) as NumberType;
+  const numberType = (get('number_type').toLowerCase().replace(/[\s-]/g, '_') ||
+    info.numberType) as NumberType;
   if (!NUMBER_TYPES.includes(numberType)) {
     throw invalid(`number_type "${get('number_type')}" is not one of ${NUMBER_TYPES.join(', ')}.`, {
       field: 'number_type',
@@ -150,9 +166,12 @@ export function validateDidFields(values: DidFieldValues, catalog: CatalogIndex)
       field: 'status',
     });
   }
-  const destination = given('destination') ? field('destination', () => parseDestination(get('destination'))) : null;
+  const destination = given('destination')
+    ? field('destination', () => parseDestination(get('destination')))
+    : null;
   const description = get('description');
-  if (description.length > 500) throw invalid('description is longer than 500 characters.', { field: 'description' });
+  if (description.length > 500)
+    throw invalid('description is longer than 500 characters.', { field: 'description' });
 
   return {
     number: info.e164,
@@ -201,19 +220,25 @@ function ref<T extends { id: number }>(
   if (value === '' || (name === 'pricing_batch' && value.toLowerCase() === 'none')) return undefined;
   const found = lookup(names, ids, value);
   if (found) return found;
-  const command = { provider: 'provider', vendor_batch: 'vendor-batch', group: 'group', pricing_batch: 'batch' }[name];
+  const command = {
+    provider: 'provider',
+    vendor_batch: 'vendor-batch',
+    group: 'group',
+    pricing_batch: 'batch',
+  }[name];
   throw invalid(`unknown ${name.replace('_', ' ')} "${value}".`, {
     help: `Create it first with \`${command} create "${value}"\`.`,
     field: name,
   });
 }
 
-/** Re-labels an error from a shared parser with the column it came from. */
+/** Labels an error from a shared parser with the column it came from, unless the parser named a column itself. */
 function field<T>(name: DidField, parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    if (error instanceof DomainError) throw invalid(error.message, { help: error.help, field: name });
+    if (error instanceof DomainError)
+      throw invalid(error.message, { help: error.help, field: error.field ?? name });
     throw error;
   }
 }
@@ -237,7 +262,14 @@ function text(name: DidField, value: string): string {
 
 function capabilities(value: string): Capability[] {
   if (value === '') return ['voice'];
-  const list = [...new Set(value.toLowerCase().split(/[\s,;|+]+/).filter(Boolean))];
+  const list = [
+    ...new Set(
+      value
+        .toLowerCase()
+        .split(/[\s,;|+]+/)
+        .filter(Boolean),
+    ),
+  ];
   const unknown = list.filter((c) => !(CAPABILITIES as readonly string[]).includes(c));
   if (unknown.length > 0) {
     throw invalid(`capabilities "${unknown.join(', ')}" unknown; use ${CAPABILITIES.join(', ')}.`, {

@@ -27,8 +27,11 @@ export async function createDid(ctx: Ctx, values: DidFieldValues): Promise<DidVi
       .onConflict((oc) => oc.column('number').doNothing())
       .returning('id')
       .executeTakeFirst();
-    if (!inserted) throw conflict(`${formatNumber(row.number)} is already in the inventory.`, { field: 'number' });
-    await recordAudit(tx.db, tx.actor, [{ action: 'did.create', didId: inserted.id, subject: row.number, after: row }]);
+    if (!inserted)
+      throw conflict(`${formatNumber(row.number)} is already in the inventory.`, { field: 'number' });
+    await recordAudit(tx.db, tx.actor, [
+      { action: 'did.create', didId: inserted.id, subject: row.number, after: row },
+    ]);
     return selectDidView(tx.db).where('dids.id', '=', inserted.id).executeTakeFirstOrThrow();
   });
 }
@@ -45,22 +48,38 @@ async function changeDid(
   return inTransaction(ctx, async (tx) => {
     const [did] = await lockDidViews(tx.db, (q) => q.where('dids.number', '=', number));
     if (!did || !visibleTo(tx.actor, did)) throw notFound(`${formatNumber(number)} is not in the inventory.`);
+    // Seeing a pool number (to buy it) is not holding it: outside the operator, only the holder's side edits.
+    if (!isOperatorStaff(tx.actor) && !(did.owner_path?.startsWith(tx.actor.accountPath) ?? false)) {
+      throw conflict(`${formatNumber(number)} is not one of your numbers; only the operator can change it.`);
+    }
     const update = await decide(did, tx);
     const changedKeys = Object.entries(update ?? {})
       .filter(([key, value]) => !sameValue(did[key as keyof DidView], value))
       .map(([key]) => key);
     if (!update || changedKeys.length === 0) return { did, changed: false };
     await tx.db.updateTable('dids').set(update).where('id', '=', did.id).execute();
-    const pick = (source: object) => Object.fromEntries(changedKeys.map((k) => [k, (source as Record<string, unknown>)[k]]));
+    const pick = (source: object) =>
+      Object.fromEntries(changedKeys.map((k) => [k, (source as Record<string, unknown>)[k]]));
     await recordAudit(tx.db, tx.actor, [
-      { action, didId: did.id, accountId: did.assigned_account_id ?? did.owner_account_id, subject: did.number, before: pick(did), after: pick(update) },
+      {
+        action,
+        didId: did.id,
+        accountId: did.assigned_account_id ?? did.owner_account_id,
+        subject: did.number,
+        before: pick(did),
+        after: pick(update),
+      },
     ]);
-    return { did: await selectDidView(tx.db).where('dids.id', '=', did.id).executeTakeFirstOrThrow(), changed: true };
+    return {
+      did: await selectDidView(tx.db).where('dids.id', '=', did.id).executeTakeFirstOrThrow(),
+      changed: true,
+    };
   });
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
-  if (a instanceof Date || b instanceof Date) return new Date(a as Date).getTime() === new Date(b as Date).getTime();
+  if (a instanceof Date || b instanceof Date)
+    return new Date(a as Date).getTime() === new Date(b as Date).getTime();
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
@@ -68,9 +87,10 @@ function operatorOnly(ctx: Ctx, what: string): void {
   if (!isOperatorStaff(ctx.actor)) throw invalid(`Only the operator can ${what}.`);
 }
 
-export function setDescription(ctx: Ctx, number: string, description: string) {
+export async function setDescription(ctx: Ctx, number: string, description: string) {
   const text = description.trim();
-  if (text.length > 500) throw invalid('The description is longer than 500 characters.', { field: 'description' });
+  if (text.length > 500)
+    throw invalid('The description is longer than 500 characters.', { field: 'description' });
   return changeDid(ctx, number, 'did.describe', () => ({ description: text }));
 }
 
@@ -80,7 +100,9 @@ export function setEnabled(ctx: Ctx, number: string, enabled: boolean) {
     if (enabled) return did.status === 'disabled' ? { status: 'available' } : null;
     if (did.status === 'disabled') return null;
     if (did.status !== 'available' && did.status !== 'aging') {
-      throw conflict(`${formatNumber(did.number)} is ${did.status}${did.customer_slug ? ` (${did.customer_slug})` : ''}; release it before disabling it.`);
+      throw conflict(
+        `${formatNumber(did.number)} is ${did.status}${did.customer_slug ? ` (${did.customer_slug})` : ''}; release it before disabling it.`,
+      );
     }
     return { status: 'disabled', aging_until: null };
   });
@@ -90,15 +112,22 @@ export function setEnabled(ctx: Ctx, number: string, enabled: boolean) {
 export function setPricingBatch(ctx: Ctx, number: string, batchRef: string) {
   return changeDid(ctx, number, 'did.pricing_batch', async (did, tx) => {
     if (batchRef.trim().toLowerCase() === 'none') return { pricing_batch_id: null };
-    const batchId = await resolveNamed(tx.db, 'pricing_batches', batchRef);
-    const batch = await tx.db.selectFrom('pricing_batches').selectAll().where('id', '=', batchId).executeTakeFirstOrThrow();
+    const batchId = await resolveNamed(tx, 'pricing_batches', batchRef);
+    const batch = await tx.db
+      .selectFrom('pricing_batches')
+      .selectAll()
+      .where('id', '=', batchId)
+      .executeTakeFirstOrThrow();
     if (!isOperatorStaff(tx.actor) && batch.owner_account_id !== tx.actor.accountId) {
       throw invalid(`The pricing batch "${batch.name}" is not yours.`);
     }
     if (batch.currency !== did.currency && did.status !== 'available') {
-      throw conflict(`${formatNumber(did.number)} is billed in ${did.currency}; "${batch.name}" is in ${batch.currency}.`, {
-        help: 'Release it first, or choose a batch in the same currency.',
-      });
+      throw conflict(
+        `${formatNumber(did.number)} is billed in ${did.currency}; "${batch.name}" is in ${batch.currency}.`,
+        {
+          help: 'Release it first, or choose a batch in the same currency.',
+        },
+      );
     }
     return {
       pricing_batch_id: batch.id,
@@ -146,7 +175,13 @@ export async function promoteAgedNumbers(ctx: Ctx): Promise<number> {
     await recordAudit(
       tx.db,
       tx.actor,
-      rows.map((r) => ({ action: 'did.aging_end', didId: r.id, subject: r.number, before: { status: 'aging' }, after: { status: 'available' } })),
+      rows.map((r) => ({
+        action: 'did.aging_end',
+        didId: r.id,
+        subject: r.number,
+        before: { status: 'aging' },
+        after: { status: 'available' },
+      })),
     );
     return rows.length;
   });
@@ -163,7 +198,9 @@ export async function getDidInfo(ctx: Ctx, typedNumber: string): Promise<DidInfo
   const number = parseNumber(typedNumber).e164;
   const did = await selectDidView(ctx.db).where('dids.number', '=', number).executeTakeFirst();
   if (!did || !visibleTo(ctx.actor, did)) {
-    throw notFound(`${formatNumber(number)} is not in the inventory.`, { help: 'Search with `search <pattern>`.' });
+    throw notFound(`${formatNumber(number)} is not in the inventory.`, {
+      help: 'Search with `search <pattern>`.',
+    });
   }
   const history = await ctx.db
     .selectFrom('audit_events')

@@ -12,7 +12,13 @@ import { recordAudit } from '../audit/audit.ts';
 import { inTransaction, type Ctx } from '../context.ts';
 import { DomainError, invalid } from '../shared/errors.ts';
 import { loadCatalogIndex } from './catalog-index.ts';
-import { DID_FIELDS, fieldForHeader, validateDidFields, type DidField, type DidFieldValues } from './did-fields.ts';
+import {
+  DID_FIELDS,
+  fieldForHeader,
+  validateDidFields,
+  type DidField,
+  type DidFieldValues,
+} from './did-fields.ts';
 
 export interface ImportRowError {
   /** Line in the file, counting the header as line 1. */
@@ -48,14 +54,24 @@ export interface ImportOptions {
 /** Columns that describe a number's current use: exported for reading, never imported. */
 const READ_ONLY_COLUMNS = new Set(['owner', 'customer', 'assigned_at', 'freed_at', 'aging_until']);
 
-export async function importDidsCsv(ctx: Ctx, input: Readable | string, options: ImportOptions = {}): Promise<ImportReport> {
+export async function importDidsCsv(
+  ctx: Ctx,
+  input: Readable | string,
+  options: ImportOptions = {},
+): Promise<ImportReport> {
   requirePermission(ctx.actor, 'inventory.write');
   if (!isOperatorStaff(ctx.actor)) throw invalid('Only the operator adds numbers to the inventory.');
   const chunkSize = options.chunkSize ?? 5_000;
   const maxReported = options.maxReportedErrors ?? 1_000;
   const catalog = await loadCatalogIndex(ctx.db, ctx.actor);
 
-  const parser = parse({ bom: true, skip_empty_lines: true, relax_column_count: true, trim: true, info: true });
+  const parser = parse({
+    bom: true,
+    skip_empty_lines: true,
+    relax_column_count: true,
+    trim: true,
+    info: true,
+  });
   if (typeof input === 'string') parser.end(input);
   else input.pipe(parser);
 
@@ -68,7 +84,8 @@ export async function importDidsCsv(ctx: Ctx, input: Readable | string, options:
 
   const fail = (line: number, number: string, error: DomainError) => {
     progress.errors++;
-    if (rowErrors.length < maxReported) rowErrors.push({ line, number, field: error.field, message: error.fullMessage });
+    if (rowErrors.length < maxReported)
+      rowErrors.push({ line, number, field: error.field, message: error.fullMessage });
   };
   const flush = async () => {
     if (chunk.length === 0) return;
@@ -80,10 +97,15 @@ export async function importDidsCsv(ctx: Ctx, input: Readable | string, options:
   };
 
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    for await (const { record, info } of parser as AsyncIterable<{
+      record: string[];
+      info: { lines: number };
+    }>) {
       if (!columns) {
         columns = record.map(fieldForHeader);
-        ignoredColumns = record.filter((h, i) => columns![i] === null && !READ_ONLY_COLUMNS.has(h.trim().toLowerCase()));
+        ignoredColumns = record.filter(
+          (h, i) => columns![i] === null && !READ_ONLY_COLUMNS.has(h.trim().toLowerCase()),
+        );
         if (!columns.includes('number')) {
           throw invalid('The CSV has no number column.', {
             help: `Its first row must name the columns; one of them "number" (or DID, phone). Known columns: ${DID_FIELDS.join(', ')}.`,
@@ -113,11 +135,16 @@ export async function importDidsCsv(ctx: Ctx, input: Readable | string, options:
     }
   } catch (error) {
     if (error instanceof Error && 'code' in error && String(error.code).startsWith('CSV_')) {
-      throw invalid(`The file is not valid CSV: ${error.message}`, { help: 'Check quoting and the separator (a comma).' });
+      throw invalid(`The file is not valid CSV: ${error.message}`, {
+        help: 'Check quoting and the separator (a comma).',
+      });
     }
     throw error;
   }
-  if (!columns) throw invalid('The CSV is empty.', { help: 'The first row must name the columns, e.g. number,city,setup_fee.' });
+  if (!columns)
+    throw invalid('The CSV is empty.', {
+      help: 'The first row must name the columns, e.g. number,city,setup_fee.',
+    });
   await flush();
   options.onProgress?.({ ...progress });
   return { ...progress, rowErrors, ignoredColumns };
@@ -159,7 +186,9 @@ const INSERT_COLUMNS = [
 
 async function insertChunk(ctx: Ctx, rows: readonly NewDid[]): Promise<number> {
   return inTransaction(ctx, async (tx) => {
-    const arrays = INSERT_COLUMNS.map(([column, type]) => sql`${rows.map((r) => r[column] ?? null)}::${sql.raw(type)}[]`);
+    const arrays = INSERT_COLUMNS.map(
+      ([column, type]) => sql`${rows.map((r) => r[column] ?? null)}::${sql.raw(type)}[]`,
+    );
     // Capabilities are an array per row; unnest() would flatten a 2-D array, so they travel as text.
     const capabilities = rows.map((r) => (r.capabilities ?? ['voice']).join(','));
     const names = INSERT_COLUMNS.map(([column]) => sql.ref(column));
@@ -172,7 +201,12 @@ async function insertChunk(ctx: Ctx, rows: readonly NewDid[]): Promise<number> {
     await recordAudit(
       tx.db,
       tx.actor,
-      result.rows.map((r) => ({ action: 'did.import', didId: r.id, subject: r.number, after: { status: r.status } })),
+      result.rows.map((r) => ({
+        action: 'did.import',
+        didId: r.id,
+        subject: r.number,
+        after: { status: r.status },
+      })),
     );
     return result.rows.length;
   });

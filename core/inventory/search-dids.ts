@@ -6,7 +6,7 @@ import { DID_STATUSES, NUMBER_TYPES } from '../db/schema.ts';
 import { isOperatorStaff, type Actor } from '../accounts/actor.ts';
 import { findAccount, type AccountRef } from '../accounts/accounts.ts';
 import { requirePermission } from '../accounts/permissions.ts';
-import { resolveNamed } from '../catalog/catalog.ts';
+import { checkCurrency, resolveNamed } from '../catalog/catalog.ts';
 import type { Ctx, Executor } from '../context.ts';
 import { parsePattern } from '../numbers/vanity.ts';
 import { invalid } from '../shared/errors.ts';
@@ -60,18 +60,24 @@ export async function resolveFilter(ctx: Ctx, filter: DidFilter): Promise<Resolv
   const pattern = filter.pattern?.trim() ? parsePattern(filter.pattern) : undefined;
   const country = filter.country?.trim().toUpperCase() || undefined;
   if (country !== undefined && !/^[A-Z]{2}$/.test(country)) {
-    throw invalid(`country=${filter.country} is not a two-letter country code.`, { help: 'For example country=US.' });
+    throw invalid(`country=${filter.country} is not a two-letter country code.`, {
+      help: 'For example country=US.',
+    });
   }
   const areaCode = filter.areaCode?.trim() || undefined;
   if (areaCode !== undefined && !/^\d{1,6}$/.test(areaCode)) {
-    throw invalid(`area=${filter.areaCode} is not an area code.`, { help: 'Use digits, for example area=212.' });
+    throw invalid(`area=${filter.areaCode} is not an area code.`, {
+      help: 'Use digits, for example area=212.',
+    });
   }
   const numberType = filter.numberType?.trim().toLowerCase().replace(/[\s-]/g, '_') || undefined;
   if (numberType !== undefined && !(NUMBER_TYPES as readonly string[]).includes(numberType)) {
-    throw invalid(`type=${filter.numberType} is not a number type.`, { help: `Use ${NUMBER_TYPES.join(', ')}.` });
+    throw invalid(`type=${filter.numberType} is not a number type.`, {
+      help: `Use ${NUMBER_TYPES.join(', ')}.`,
+    });
   }
   const statuses = parseStatuses(filter.status);
-  const currency = filter.currency?.trim().toUpperCase() || undefined;
+  const currency = filter.currency?.trim() ? checkCurrency(filter.currency) : undefined;
   const fee = (text: string | undefined, what: string) =>
     text?.trim() ? parseMoney(text, currency ?? 'USD', what) : undefined;
   const pricing = filter.pricingBatch?.trim();
@@ -84,16 +90,21 @@ export async function resolveFilter(ctx: Ctx, filter: DidFilter): Promise<Resolv
     city: filter.city?.trim() || undefined,
     province: filter.province?.trim() || undefined,
     numberType: numberType as NumberType | undefined,
-    groupId: filter.group?.trim() ? await resolveNamed(ctx.db, 'did_groups', filter.group) : undefined,
-    providerId: filter.provider?.trim() ? await resolveNamed(ctx.db, 'providers', filter.provider) : undefined,
-    vendorBatchId: filter.vendorBatch?.trim() ? await resolveNamed(ctx.db, 'vendor_batches', filter.vendorBatch) : undefined,
+    groupId: filter.group?.trim() ? await resolveNamed(ctx, 'did_groups', filter.group) : undefined,
+    providerId: filter.provider?.trim() ? await resolveNamed(ctx, 'providers', filter.provider) : undefined,
+    vendorBatchId: filter.vendorBatch?.trim()
+      ? await resolveNamed(ctx, 'vendor_batches', filter.vendorBatch)
+      : undefined,
     pricingBatchId: !pricing
       ? undefined
       : pricing.toLowerCase() === 'none'
         ? null
-        : await resolveNamed(ctx.db, 'pricing_batches', pricing),
+        : await resolveNamed(ctx, 'pricing_batches', pricing),
     statuses,
-    accountId: filter.account !== undefined && String(filter.account).trim() ? (await findAccount(ctx, filter.account)).id : undefined,
+    accountId:
+      filter.account !== undefined && String(filter.account).trim()
+        ? (await findAccount(ctx, filter.account)).id
+        : undefined,
     minRecurringFee: fee(filter.minRecurringFee, 'The minimum price'),
     maxRecurringFee: fee(filter.maxRecurringFee, 'The maximum price'),
     currency,
@@ -103,18 +114,26 @@ export async function resolveFilter(ctx: Ctx, filter: DidFilter): Promise<Resolv
 
 function parseStatuses(status: DidFilter['status']): DidStatus[] | undefined {
   if (status === undefined) return undefined;
-  const list = (typeof status === 'string' ? status.split(',') : [...status]).map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const list = (typeof status === 'string' ? status.split(',') : [...status])
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   if (list.length === 0) return undefined;
   const unknown = list.filter((s) => !(DID_STATUSES as readonly string[]).includes(s));
   if (unknown.length) {
-    throw invalid(`status=${unknown.join(',')} is not a number status.`, { help: `Use ${DID_STATUSES.join(', ')}.` });
+    throw invalid(`status=${unknown.join(',')} is not a number status.`, {
+      help: `Use ${DID_STATUSES.join(', ')}.`,
+    });
   }
   return list as DidStatus[];
 }
 
 async function scopeOf(db: Executor, actor: Actor): Promise<number[] | undefined> {
   if (isOperatorStaff(actor)) return undefined;
-  const rows = await db.selectFrom('accounts').select('id').where('path', 'like', `${actor.accountPath}%`).execute();
+  const rows = await db
+    .selectFrom('accounts')
+    .select('id')
+    .where('path', 'like', `${actor.accountPath}%`)
+    .execute();
   return rows.map((r) => r.id);
 }
 
@@ -139,10 +158,17 @@ export function filterExpression(eb: DidsEb, f: ResolvedFilter) {
   if (f.pricingBatchId === null) and.push(eb('dids.pricing_batch_id', 'is', null));
   else if (f.pricingBatchId !== undefined) and.push(eb('dids.pricing_batch_id', '=', f.pricingBatchId));
   if (f.statuses !== undefined) {
-    and.push(f.statuses.length === 1 ? eb('dids.status', '=', f.statuses[0]!) : eb('dids.status', 'in', f.statuses));
+    and.push(
+      f.statuses.length === 1 ? eb('dids.status', '=', f.statuses[0]!) : eb('dids.status', 'in', f.statuses),
+    );
   }
   if (f.accountId !== undefined) {
-    and.push(eb.or([eb('dids.owner_account_id', '=', f.accountId), eb('dids.assigned_account_id', '=', f.accountId)]));
+    and.push(
+      eb.or([
+        eb('dids.owner_account_id', '=', f.accountId),
+        eb('dids.assigned_account_id', '=', f.accountId),
+      ]),
+    );
   }
   if (f.minRecurringFee !== undefined) and.push(eb('dids.recurring_fee', '>=', f.minRecurringFee));
   if (f.maxRecurringFee !== undefined) and.push(eb('dids.recurring_fee', '<=', f.maxRecurringFee));
@@ -203,9 +229,13 @@ export function selectDidView(db: Executor) {
  */
 export async function lockDidViews(
   db: Executor,
-  pick: (query: SelectQueryBuilder<Database, 'dids', { id: number }>) => SelectQueryBuilder<Database, 'dids', { id: number }>,
+  pick: (
+    query: SelectQueryBuilder<Database, 'dids', { id: number }>,
+  ) => SelectQueryBuilder<Database, 'dids', { id: number }>,
 ): Promise<DidView[]> {
-  const locked = await pick(db.selectFrom('dids').select('dids.id').orderBy('dids.number').forUpdate()).execute();
+  const locked = await pick(
+    db.selectFrom('dids').select('dids.id').orderBy('dids.number').forUpdate(),
+  ).execute();
   if (locked.length === 0) return [];
   return selectDidView(db)
     .where(sql<boolean>`dids.id = any(${locked.map((r) => r.id)}::bigint[])`)
@@ -222,7 +252,11 @@ export interface SearchPage {
   readonly nextCursor: string | null;
 }
 
-export async function searchDids(ctx: Ctx, filter: DidFilter, options: SearchOptions = {}): Promise<SearchPage> {
+export async function searchDids(
+  ctx: Ctx,
+  filter: DidFilter,
+  options: SearchOptions = {},
+): Promise<SearchPage> {
   requirePermission(ctx.actor, 'inventory.read');
   const limit = options.limit ?? 50;
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
@@ -232,15 +266,26 @@ export async function searchDids(ctx: Ctx, filter: DidFilter, options: SearchOpt
 }
 
 /** Search with an already resolved filter and no page-size cap: export and bulk operations page through this. */
-export async function searchResolved(db: Executor, filter: ResolvedFilter, options: SearchOptions = {}): Promise<SearchPage> {
+export async function searchResolved(
+  db: Executor,
+  filter: ResolvedFilter,
+  options: SearchOptions = {},
+): Promise<SearchPage> {
   const sort = options.sort ?? 'number';
-  if (!SORTS.includes(sort)) throw invalid(`sort=${String(sort)} is not a sort.`, { help: `Use ${SORTS.join(', ')}.` });
+  if (!SORTS.includes(sort))
+    throw invalid(`sort=${String(sort)} is not a sort.`, { help: `Use ${SORTS.join(', ')}.` });
   const order = options.order ?? 'asc';
   const limit = options.limit ?? 50;
   let query: DidViewQuery = selectDidView(db).where((eb) => filterExpression(eb, filter));
   if (options.after) query = applyCursor(query, decodeCursor(options.after, sort), sort, order);
-  query = sort === 'number' ? query.orderBy('dids.number', order) : query.orderBy(`dids.${sort}`, order).orderBy('dids.number', order);
-  const rows = await query.select(UPDATED_AT_EXACT.as('cursor_updated_at')).limit(limit + 1).execute();
+  query =
+    sort === 'number'
+      ? query.orderBy('dids.number', order)
+      : query.orderBy(`dids.${sort}`, order).orderBy('dids.number', order);
+  const rows = await query
+    .select(UPDATED_AT_EXACT.as('cursor_updated_at'))
+    .limit(limit + 1)
+    .execute();
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   const items: DidView[] = page.map(({ cursor_updated_at: _, ...did }) => did);
@@ -266,8 +311,14 @@ function encodeCursor(sort: Sort, row: DidView & { cursor_updated_at: string }):
 
 function decodeCursor(text: string, sort: Sort): Cursor {
   try {
-    const [cursorSort, value, number] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
-    if (cursorSort === sort && typeof number === 'string' && (typeof value === 'string' || typeof value === 'number' || value === null)) {
+    const [cursorSort, value, number] = JSON.parse(
+      Buffer.from(text, 'base64url').toString('utf8'),
+    ) as unknown[];
+    if (
+      cursorSort === sort &&
+      typeof number === 'string' &&
+      (typeof value === 'string' || typeof value === 'number' || value === null)
+    ) {
       return { sort, value, number };
     }
   } catch {
@@ -280,5 +331,7 @@ function applyCursor(query: DidViewQuery, cursor: Cursor, sort: Sort, order: 'as
   const op = order === 'asc' ? '>' : '<';
   if (sort === 'number') return query.where('dids.number', op, cursor.number);
   const column = sql.ref(`dids.${sort}`);
-  return query.where(sql<boolean>`(${column}, dids.number) ${sql.raw(op)} (${cursor.value}, ${cursor.number})`);
+  return query.where(
+    sql<boolean>`(${column}, dids.number) ${sql.raw(op)} (${cursor.value}, ${cursor.number})`,
+  );
 }

@@ -9,9 +9,11 @@ export interface Destination {
   readonly value: string;
 }
 
-const SIP_URI = /^sips?:([^@\s:;]+)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?(;[^\s]*)?$/;
+const SIP_URI =
+  /^sips?:([^@\s:;]+)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?(;[^\s]*)?$/i;
 const EXTENSION = /^(?:ext:)?(\d{2,8})$/i;
-const HELP = 'Use a SIP URI (sip:user@host[:port]), a phone number with country code (+1 212 555 0123), or an extension (ext:1001).';
+const HELP =
+  'Use a SIP URI (sip:user@host[:port]), a phone number with country code (+1 212 555 0123), or an extension (ext:1001).';
 
 export function parseDestination(input: string): Destination {
   const text = input.trim();
@@ -20,17 +22,23 @@ export function parseDestination(input: string): Destination {
     const match = SIP_URI.exec(text);
     const port = match?.[3] === undefined ? 0 : Number(match[3]);
     if (!match || port > 65535) {
-      throw invalid(`"${text}" is not a valid SIP URI: it needs a user and a host, like sip:100@pbx.example.com.`, {
-        help: HELP,
-        field: 'destination',
-      });
+      throw invalid(
+        `"${text}" is not a valid SIP URI: it needs a user and a host, like sip:100@pbx.example.com.`,
+        {
+          help: HELP,
+          field: 'destination',
+        },
+      );
     }
     return { type: 'sip', value: text.replace(/^sips?:/i, (scheme) => scheme.toLowerCase()) };
   }
   const extension = EXTENSION.exec(text);
   if (extension && !text.startsWith('+')) return { type: 'extension', value: `ext:${extension[1]}` };
   if (/[A-Za-z]/.test(text)) {
-    throw invalid(`"${text}" is not a phone number: it contains letters.`, { help: HELP, field: 'destination' });
+    throw invalid(`"${text}" is not a phone number: it contains letters.`, {
+      help: HELP,
+      field: 'destination',
+    });
   }
   const number = tryParseNumber(text);
   if (!number) throw invalid(`"${text}" is not a valid phone number.`, { help: HELP, field: 'destination' });

@@ -38,26 +38,50 @@ export function parseNumber(input: string, defaultCountry?: CountryCode): Number
   if (raw === '') throw invalid('No phone number given.', { help: HELP, field: 'number' });
   const cleaned = cleanNumberInput(raw);
   if (cleaned === null) {
-    throw invalid(`"${truncate(raw)}" is not a phone number: use digits, spaces, dashes and an optional leading +.`, {
-      help: HELP,
-      field: 'number',
-    });
+    throw invalid(
+      `"${truncate(raw)}" is not a phone number: use digits, spaces, dashes and an optional leading +.`,
+      {
+        help: HELP,
+        field: 'number',
+      },
+    );
   }
   let parsed = parsePhoneNumberFromString(cleaned);
-  // A national number typed with a default country (the storefront's country picker), e.g. 866 555 0100.
-  if (defaultCountry && !raw.startsWith('+') && !raw.startsWith('00') && !parsed?.isPossible()) {
-    parsed = parsePhoneNumberFromString(cleaned.slice(1), defaultCountry) ?? parsed;
+  // A national number typed with a default country (the storefront's country picker), e.g. 866 555 0100:
+  // read in that country unless it is a valid international number (not China's +86 6555 0100).
+  if (defaultCountry && !raw.startsWith('+') && !raw.startsWith('00') && !parsed?.isValid()) {
+    const national = parsePhoneNumberFromString(cleaned.slice(1), defaultCountry);
+    if (national?.isValid() || !parsed?.isPossible()) parsed = national ?? parsed;
   }
-  if (!parsed || !parsed.country) {
-    throw invalid(`${truncate(raw)} does not start with a known country code.`, { help: HELP, field: 'number' });
+  if (!parsed) {
+    // E.164 allows 15 digits with the country code; the parser gives up on longer or very short input.
+    const digits = cleaned.length - 1;
+    const problem =
+      digits > 15
+        ? 'has too many digits (15 at most, with the country code)'
+        : digits < 7
+          ? 'has too few digits for a number with its country code'
+          : 'does not start with a known country code';
+    throw invalid(`${truncate(raw)} ${problem}.`, { help: HELP, field: 'number' });
   }
   if (!parsed.isPossible()) {
-    throw invalid(`${truncate(raw)} has the wrong number of digits for ${parsed.country}.`, {
+    const plan = parsed.country ?? `+${parsed.countryCallingCode}`;
+    throw invalid(`${truncate(raw)} has the wrong number of digits for ${plan}.`, {
       help: HELP,
       field: 'number',
     });
   }
-  return describe(parsed);
+  // Countries sharing a calling code (+1, +7, +44) are told apart by their known ranges; a number in a range
+  // the metadata does not know yet belongs to the code's main country (US for +1), listed first.
+  const country = parsed.country ?? parsed.getPossibleCountries()[0];
+  if (!country) {
+    const code = parsed.countryCallingCode;
+    throw invalid(`${truncate(raw)} is a non-geographic (+${code}) number, not one of a country.`, {
+      help: HELP,
+      field: 'number',
+    });
+  }
+  return describe(parsed, country);
 }
 
 /** Like parseNumber, but returns null instead of throwing. */
@@ -69,11 +93,11 @@ export function tryParseNumber(input: string, defaultCountry?: CountryCode): Num
   }
 }
 
-function describe(parsed: PhoneNumber): NumberInfo {
+function describe(parsed: PhoneNumber, country: string): NumberInfo {
   const international = parsed.formatInternational();
   return {
     e164: parsed.number,
-    country: parsed.country ?? '',
+    country,
     areaCode: areaCodeOf(parsed, international),
     numberType: typeOf(parsed),
     international,

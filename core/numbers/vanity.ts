@@ -9,9 +9,16 @@ import { invalid } from '../shared/errors.ts';
 
 const KEYPAD: Readonly<Record<string, string>> = Object.freeze(
   Object.fromEntries(
-    Object.entries({ 2: 'ABC', 3: 'DEF', 4: 'GHI', 5: 'JKL', 6: 'MNO', 7: 'PQRS', 8: 'TUV', 9: 'WXYZ' }).flatMap(
-      ([digit, letters]) => [...letters].map((letter) => [letter, digit]),
-    ),
+    Object.entries({
+      2: 'ABC',
+      3: 'DEF',
+      4: 'GHI',
+      5: 'JKL',
+      6: 'MNO',
+      7: 'PQRS',
+      8: 'TUV',
+      9: 'WXYZ',
+    }).flatMap(([digit, letters]) => [...letters].map((letter) => [letter, digit])),
   ),
 );
 
@@ -44,7 +51,8 @@ export function parsePattern(input: string): NumberPattern {
   if (!/^\+?[0-9A-Za-z%_?*]+$/.test(text)) {
     throw invalid(`"${input.trim()}" is not a number pattern.`, { help: PATTERN_HELP });
   }
-  if (text.length > 40) throw invalid('The search pattern is too long (40 characters at most).', { help: PATTERN_HELP });
+  if (text.length > 40)
+    throw invalid('The search pattern is too long (40 characters at most).', { help: PATTERN_HELP });
   const first = text[0] ?? '';
   const anchored = first === '+' || /[0-9]/.test(first);
   const digits = lettersToDigits(text.replace(/^\+/, ''))

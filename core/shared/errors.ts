@@ -1,7 +1,14 @@
 // The one error type the domain throws. Front doors map `code` to their own answer (HTTP status, chat
 // reply, CLI exit code) in exactly one place each, and never branch on the message text.
 
-export const ERROR_CODES = ['invalid', 'not_found', 'conflict', 'forbidden', 'payment_failed', 'unavailable'] as const;
+export const ERROR_CODES = [
+  'invalid',
+  'not_found',
+  'conflict',
+  'forbidden',
+  'payment_failed',
+  'unavailable',
+] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export interface DomainErrorOptions {
@@ -31,10 +38,12 @@ export class DomainError extends Error {
   }
 }
 
-export const invalid = (message: string, options?: DomainErrorOptions) => new DomainError('invalid', message, options);
+export const invalid = (message: string, options?: DomainErrorOptions) =>
+  new DomainError('invalid', message, options);
 export const notFound = (message: string, options?: DomainErrorOptions) =>
   new DomainError('not_found', message, options);
-export const conflict = (message: string, options?: DomainErrorOptions) => new DomainError('conflict', message, options);
+export const conflict = (message: string, options?: DomainErrorOptions) =>
+  new DomainError('conflict', message, options);
 export const forbidden = (message: string, options?: DomainErrorOptions) =>
   new DomainError('forbidden', message, options);
 

@@ -8,7 +8,9 @@ const exponentCache = new Map<string, number>();
 export function currencyExponent(currency: string): number {
   let exponent = exponentCache.get(currency);
   if (exponent === undefined) {
-    exponent = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    exponent =
+      new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ??
+      2;
     exponentCache.set(currency, exponent);
   }
   return exponent;
@@ -25,9 +27,10 @@ export function isCurrencyCode(code: string): boolean {
  */
 export function parseDecimalUnits(text: string, exponent: number, what: string): number {
   const t = text.trim().replace(/^\$|^€|^£/, '');
-  const match = /^(\d{1,12})(?:\.(\d*))?$/.exec(t);
+  const match = /^(\d+)(?:\.(\d*))?$/.exec(t);
   if (!match) {
-    if (/^-/.test(t)) throw invalid(`${what} cannot be negative (got ${text.trim()}).`, { help: 'Use 0 for free.' });
+    if (/^-/.test(t))
+      throw invalid(`${what} cannot be negative (got ${text.trim()}).`, { help: 'Use 0 for free.' });
     throw invalid(`${what} must be an amount like 1.50 (got "${text.trim()}").`);
   }
   const whole = match[1] ?? '0';

@@ -9,14 +9,18 @@ export function editDistance(a: string, b: string, max = 3): number {
     let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      const value = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
+      const value = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + cost,
+      );
       current.push(value);
       rowMin = Math.min(rowMin, value);
     }
     if (rowMin > max) return max + 1;
     previous = current;
   }
-  return previous[b.length] ?? max + 1;
+  return Math.min(previous[b.length] ?? max + 1, max + 1);
 }
 
 /** The candidates closest to `typed`, best first; prefixes count as close. */
@@ -26,7 +30,8 @@ export function closest(typed: string, candidates: readonly string[], limit = 3)
   return candidates
     .map((candidate) => {
       const c = candidate.toLowerCase();
-      const distance = c.startsWith(needle) && needle.length >= 2 ? 0.5 : editDistance(needle, c, maxDistance);
+      const distance =
+        c.startsWith(needle) && needle.length >= 2 ? 0.5 : editDistance(needle, c, maxDistance);
       return { candidate, distance };
     })
     .filter((x) => x.distance <= maxDistance)

@@ -66,7 +66,9 @@ export function useTestDatabase(): TestDatabase {
 
 export async function truncateAll(db: Db): Promise<void> {
   const tables = await sql<{ tablename: string }>`
-    SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'kysely_%'`.execute(db);
+    SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'kysely_%'`.execute(
+    db,
+  );
   const list = tables.rows.map((t) => `"${t.tablename}"`).join(', ');
   if (list) await sql.raw(`TRUNCATE ${list} RESTART IDENTITY CASCADE`).execute(db);
 }

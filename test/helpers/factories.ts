@@ -9,10 +9,21 @@ import { ManualClock, type Clock } from '../../core/shared/clock.ts';
 let sequence = 0;
 const next = () => ++sequence;
 
-export async function buildOperator(db: Db, overrides: Partial<Insertable<AccountsTable>> = {}): Promise<Account> {
+export async function buildOperator(
+  db: Db,
+  overrides: Partial<Insertable<AccountsTable>> = {},
+): Promise<Account> {
   return db
     .insertInto('accounts')
-    .values({ kind: 'admin', slug: 'operator', name: 'Operator', parent_id: null, stripe_customer_id: null, email: null, ...overrides })
+    .values({
+      kind: 'admin',
+      slug: 'operator',
+      name: 'Operator',
+      parent_id: null,
+      stripe_customer_id: null,
+      email: null,
+      ...overrides,
+    })
     .returningAll()
     .executeTakeFirstOrThrow();
 }
@@ -72,7 +83,12 @@ export async function buildDid(db: Db, overrides: Partial<NewDid> = {}): Promise
     .executeTakeFirstOrThrow();
 }
 
-export function actorOf(account: Account, role: UserRole = 'owner', channel: Channel = 'cli', userId: number | null = null): Actor {
+export function actorOf(
+  account: Account,
+  role: UserRole = 'owner',
+  channel: Channel = 'cli',
+  userId: number | null = null,
+): Actor {
   return {
     userId,
     accountId: account.id,

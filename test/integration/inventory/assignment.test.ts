@@ -31,7 +31,11 @@ async function errorOf(promise: Promise<unknown>): Promise<DomainError> {
 }
 
 async function auditCount(action: string) {
-  const row = await t.db.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).where('action', '=', action).executeTakeFirstOrThrow();
+  const row = await t.db
+    .selectFrom('audit_events')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('action', '=', action)
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -41,7 +45,11 @@ describe('assign', () => {
     await buildDid(t.db, { number: '+18665550100', area_code: '866', number_type: 'toll_free' });
     const result = await assignDid(w.staff, { number: '+1 (866) 555-0100', account: 'acme' });
     expect(result.assigned).toEqual(['+18665550100']);
-    const did = await t.db.selectFrom('dids').selectAll().where('number', '=', '+18665550100').executeTakeFirstOrThrow();
+    const did = await t.db
+      .selectFrom('dids')
+      .selectAll()
+      .where('number', '=', '+18665550100')
+      .executeTakeFirstOrThrow();
     expect(did).toMatchObject({ status: 'assigned', assigned_account_id: w.acme.id, owner_account_id: null });
     const audit = await t.db.selectFrom('audit_events').selectAll().where('did_id', '=', did.id).execute();
     expect(audit).toHaveLength(1);
@@ -54,7 +62,11 @@ describe('assign', () => {
     const w = await world();
     const did = await buildDid(t.db);
     await assignDid(w.staff, { number: did.number, account: 'dental' });
-    const after = await t.db.selectFrom('dids').selectAll().where('id', '=', did.id).executeTakeFirstOrThrow();
+    const after = await t.db
+      .selectFrom('dids')
+      .selectAll()
+      .where('id', '=', did.id)
+      .executeTakeFirstOrThrow();
     expect(after).toMatchObject({ owner_account_id: w.subReseller.id, assigned_account_id: w.dental.id });
   });
 
@@ -75,7 +87,11 @@ describe('assign', () => {
     const error = await errorOf(assignDid(w.staff, { number: did.number, account: 'bakery' }));
     expect(error.code).toBe('conflict');
     expect(error.message).toContain('already assigned to acme');
-    const after = await t.db.selectFrom('dids').selectAll().where('id', '=', did.id).executeTakeFirstOrThrow();
+    const after = await t.db
+      .selectFrom('dids')
+      .selectAll()
+      .where('id', '=', did.id)
+      .executeTakeFirstOrThrow();
     expect(after.assigned_account_id).toBe(w.acme.id);
   });
 
@@ -98,15 +114,21 @@ describe('assign', () => {
     const w = await world();
     const did = await buildDid(t.db);
     await t.db.updateTable('accounts').set({ status: 'suspended' }).where('id', '=', w.acme.id).execute();
-    expect((await errorOf(assignDid(w.staff, { number: did.number, account: 'acme' }))).message).toContain('suspended');
-    expect((await errorOf(assignDid(w.staff, { number: did.number, account: 'operator' }))).code).toBe('invalid');
+    expect((await errorOf(assignDid(w.staff, { number: did.number, account: 'acme' }))).message).toContain(
+      'suspended',
+    );
+    expect((await errorOf(assignDid(w.staff, { number: did.number, account: 'operator' }))).code).toBe(
+      'invalid',
+    );
   });
 
   it('lets a viewer look but not assign', async () => {
     const w = await world();
     const did = await buildDid(t.db);
     const viewer = ctxFor(t.db, actorOf(w.operator, 'viewer'));
-    expect((await errorOf(assignDid(viewer, { number: did.number, account: 'acme' }))).code).toBe('forbidden');
+    expect((await errorOf(assignDid(viewer, { number: did.number, account: 'acme' }))).code).toBe(
+      'forbidden',
+    );
     expect((await getDidInfo(viewer, did.number)).did.status).toBe('available');
   });
 
@@ -117,13 +139,20 @@ describe('assign', () => {
       Array.from({ length: 50 }, (_, i) => buildAccount(t.db, w.operator, { slug: `racer-${i}` })),
     );
     const outcomes = await Promise.allSettled(
-      customers.map((c) => assignDid(ctxFor(t.db, actorOf(w.operator, 'operator')), { number: did.number, account: c.slug })),
+      customers.map((c) =>
+        assignDid(ctxFor(t.db, actorOf(w.operator, 'operator')), { number: did.number, account: c.slug }),
+      ),
     );
     const winners = outcomes.filter((o) => o.status === 'fulfilled');
     const losers = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
     expect(winners).toHaveLength(1);
     expect(losers).toHaveLength(49);
-    const after = await t.db.selectFrom('dids').innerJoin('accounts', 'accounts.id', 'dids.assigned_account_id').select('accounts.slug').where('dids.id', '=', did.id).executeTakeFirstOrThrow();
+    const after = await t.db
+      .selectFrom('dids')
+      .innerJoin('accounts', 'accounts.id', 'dids.assigned_account_id')
+      .select('accounts.slug')
+      .where('dids.id', '=', did.id)
+      .executeTakeFirstOrThrow();
     for (const loser of losers) {
       expect(loser.reason).toBeInstanceOf(DomainError);
       expect((loser.reason as DomainError).message).toContain(`already assigned to ${after.slug}`);
@@ -139,10 +168,16 @@ describe('resellers act only within their subtree', () => {
     const pool = await buildDid(t.db);
     const resellerStaff = ctxFor(t.db, actorOf(w.reseller, 'operator'));
     await assignDid(resellerStaff, { number: held.number, account: 'bakery' });
-    const after = await t.db.selectFrom('dids').selectAll().where('id', '=', held.id).executeTakeFirstOrThrow();
+    const after = await t.db
+      .selectFrom('dids')
+      .selectAll()
+      .where('id', '=', held.id)
+      .executeTakeFirstOrThrow();
     expect(after).toMatchObject({ owner_account_id: w.reseller.id, assigned_account_id: w.bakery.id });
 
-    expect((await errorOf(assignDid(resellerStaff, { number: pool.number, account: 'bakery' }))).message).toContain("operator's pool");
+    expect(
+      (await errorOf(assignDid(resellerStaff, { number: pool.number, account: 'bakery' }))).message,
+    ).toContain("operator's pool");
     const outside = await errorOf(assignDid(resellerStaff, { number: held.number, account: 'initech' }));
     expect(outside.code).toBe('not_found');
     expect(outside.message).toContain('No account "initech"');
@@ -150,7 +185,11 @@ describe('resellers act only within their subtree', () => {
 
   it("does not reveal who holds a number outside the reseller's subtree", async () => {
     const w = await world();
-    const theirs = await buildDid(t.db, { status: 'assigned', owner_account_id: w.otherReseller.id, assigned_account_id: w.initech.id });
+    const theirs = await buildDid(t.db, {
+      status: 'assigned',
+      owner_account_id: w.otherReseller.id,
+      assigned_account_id: w.initech.id,
+    });
     const resellerStaff = ctxFor(t.db, actorOf(w.reseller, 'operator'));
     const error = await errorOf(assignDid(resellerStaff, { number: theirs.number, account: 'bakery' }));
     expect(error.message).not.toContain('initech');
@@ -163,9 +202,23 @@ describe('bulk assign', () => {
     const w = await world();
     for (let i = 0; i < 8; i++) await buildDid(t.db, { number: `+1800864700${i}`, area_code: '800' });
     await buildDid(t.db, { number: '+18008647009', area_code: '800', status: 'disabled' });
-    const result = await assignMany(w.staff, 'acme', { mode: 'first', count: 5, filter: { pattern: '1800%VOIP' } });
-    expect(result.assigned).toEqual(['+18008647000', '+18008647001', '+18008647002', '+18008647003', '+18008647004']);
-    const short = await assignMany(w.staff, 'acme', { mode: 'first', count: 5, filter: { pattern: '1800%VOIP' } });
+    const result = await assignMany(w.staff, 'acme', {
+      mode: 'first',
+      count: 5,
+      filter: { pattern: '1800%VOIP' },
+    });
+    expect(result.assigned).toEqual([
+      '+18008647000',
+      '+18008647001',
+      '+18008647002',
+      '+18008647003',
+      '+18008647004',
+    ]);
+    const short = await assignMany(w.staff, 'acme', {
+      mode: 'first',
+      count: 5,
+      filter: { pattern: '1800%VOIP' },
+    });
     expect(short.assigned).toHaveLength(3);
     expect(short.skipped[0]?.reason).toContain('only 3 of the 5');
   });
@@ -173,7 +226,11 @@ describe('bulk assign', () => {
   it('selected list: assigns what it can and says why it skipped the rest', async () => {
     const w = await world();
     const free = await buildDid(t.db);
-    const taken = await buildDid(t.db, { status: 'assigned', assigned_account_id: w.initech.id, owner_account_id: w.otherReseller.id });
+    const taken = await buildDid(t.db, {
+      status: 'assigned',
+      assigned_account_id: w.initech.id,
+      owner_account_id: w.otherReseller.id,
+    });
     const disabled = await buildDid(t.db, { status: 'disabled' });
     const result = await assignMany(w.staff, 'acme', {
       mode: 'selected',
@@ -192,7 +249,12 @@ describe('bulk assign', () => {
     const w = await world();
     await buildDid(t.db, { number: '+13125550001', city: 'Chicago' });
     await buildDid(t.db, { number: '+13125550002', city: 'Chicago' });
-    await buildDid(t.db, { number: '+13125550003', city: 'Chicago', status: 'assigned', assigned_account_id: w.acme.id });
+    await buildDid(t.db, {
+      number: '+13125550003',
+      city: 'Chicago',
+      status: 'assigned',
+      assigned_account_id: w.acme.id,
+    });
     await buildDid(t.db, { number: '+12125550004', city: 'New York' });
     const result = await assignMany(w.staff, 'bakery', { mode: 'all', filter: { city: 'Chicago' } });
     expect(result.assigned).toEqual(['+13125550001', '+13125550002']);
@@ -207,13 +269,37 @@ describe('release', () => {
     const ctx = ctxFor(t.db, actorOf(w.operator, 'operator'), { clock, didAgingDays: 14 });
     const did = await buildDid(t.db);
     await assignDid(ctx, { number: did.number, account: 'acme' });
-    await t.db.updateTable('dids').set({ destination_type: 'sip', destination: 'sip:100@pbx.acme.example' }).where('id', '=', did.id).execute();
-    await t.db.insertInto('call_transfers').values({ did_id: did.id, enabled: true, busy_destination: '+442079460000', no_answer_destination: null, unreachable_destination: null, always_destination: null, updated_at: new Date() }).execute();
+    await t.db
+      .updateTable('dids')
+      .set({ destination_type: 'sip', destination: 'sip:100@pbx.acme.example' })
+      .where('id', '=', did.id)
+      .execute();
+    await t.db
+      .insertInto('call_transfers')
+      .values({
+        did_id: did.id,
+        enabled: true,
+        busy_destination: '+442079460000',
+        no_answer_destination: null,
+        unreachable_destination: null,
+        always_destination: null,
+        updated_at: new Date(),
+      })
+      .execute();
 
     const result = await releaseDid(ctx, { number: did.number });
     expect(result.agingUntil?.toISOString()).toBe('2026-03-15T10:00:00.000Z');
-    const after = await t.db.selectFrom('dids').selectAll().where('id', '=', did.id).executeTakeFirstOrThrow();
-    expect(after).toMatchObject({ status: 'aging', assigned_account_id: null, owner_account_id: null, destination: null });
+    const after = await t.db
+      .selectFrom('dids')
+      .selectAll()
+      .where('id', '=', did.id)
+      .executeTakeFirstOrThrow();
+    expect(after).toMatchObject({
+      status: 'aging',
+      assigned_account_id: null,
+      owner_account_id: null,
+      destination: null,
+    });
     expect(after.freed_at?.toISOString()).toBe('2026-03-01T10:00:00.000Z');
     expect(await t.db.selectFrom('call_transfers').selectAll().execute()).toEqual([]);
 
@@ -227,7 +313,10 @@ describe('release', () => {
     const did = await buildDid(t.db);
     await assignDid(ctx, { number: did.number, account: 'acme' });
     await releaseDid(ctx, { number: did.number });
-    expect((await t.db.selectFrom('dids').select('status').where('id', '=', did.id).executeTakeFirstOrThrow()).status).toBe('available');
+    expect(
+      (await t.db.selectFrom('dids').select('status').where('id', '=', did.id).executeTakeFirstOrThrow())
+        .status,
+    ).toBe('available');
     const error = await errorOf(releaseDid(ctx, { number: did.number }));
     expect(error.code).toBe('conflict');
     expect(error.message).toContain('nothing to release');
@@ -235,12 +324,24 @@ describe('release', () => {
 
   it('a reseller releases its own numbers to the pool but not another reseller’s', async () => {
     const w = await world();
-    const mine = await buildDid(t.db, { status: 'assigned', owner_account_id: w.reseller.id, assigned_account_id: w.bakery.id });
-    const theirs = await buildDid(t.db, { status: 'assigned', owner_account_id: w.otherReseller.id, assigned_account_id: w.initech.id });
+    const mine = await buildDid(t.db, {
+      status: 'assigned',
+      owner_account_id: w.reseller.id,
+      assigned_account_id: w.bakery.id,
+    });
+    const theirs = await buildDid(t.db, {
+      status: 'assigned',
+      owner_account_id: w.otherReseller.id,
+      assigned_account_id: w.initech.id,
+    });
     const resellerStaff = ctxFor(t.db, actorOf(w.reseller, 'operator'));
     await releaseDid(resellerStaff, { number: mine.number });
     expect((await errorOf(releaseDid(resellerStaff, { number: theirs.number }))).code).toBe('not_found');
-    const after = await t.db.selectFrom('dids').select('assigned_account_id').where('id', '=', theirs.id).executeTakeFirstOrThrow();
+    const after = await t.db
+      .selectFrom('dids')
+      .select('assigned_account_id')
+      .where('id', '=', theirs.id)
+      .executeTakeFirstOrThrow();
     expect(after.assigned_account_id).toBe(w.initech.id);
   });
 });

@@ -11,7 +11,11 @@ const t = useTestDatabase();
 async function setup() {
   const operator = await buildOperator(t.db);
   const staff = ctxFor(t.db, actorOf(operator, 'operator'));
-  const provider = await t.db.insertInto('providers').values({ name: 'NorthStar' }).returningAll().executeTakeFirstOrThrow();
+  const provider = await t.db
+    .insertInto('providers')
+    .values({ name: 'NorthStar' })
+    .returningAll()
+    .executeTakeFirstOrThrow();
   await t.db.insertInto('did_groups').values({ name: 'US Local' }).execute();
   await t.db
     .insertInto('pricing_batches')
@@ -20,7 +24,15 @@ async function setup() {
   return { operator, staff, provider };
 }
 
-const count = async () => Number((await t.db.selectFrom('dids').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+const count = async () =>
+  Number(
+    (
+      await t.db
+        .selectFrom('dids')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 const MIXED = [
   'DID,City,State,Carrier,Group,Pricing Batch,Setup Fee,Monthly,Cost per minute,Capabilities,Notes',
@@ -50,7 +62,15 @@ describe('CSV import', () => {
 
     const rows = await t.db.selectFrom('dids').selectAll().orderBy('number').execute();
     expect(rows.map((r) => r.number)).toEqual(['+12125550142', '+12125550143', '+442079460000']);
-    expect(rows[0]).toMatchObject({ city: 'New York', province: 'NY', setup_fee: 100, recurring_fee: 150, per_minute_rate_micros: 4500, capabilities: ['voice', 'sms'], description: 'first' });
+    expect(rows[0]).toMatchObject({
+      city: 'New York',
+      province: 'NY',
+      setup_fee: 100,
+      recurring_fee: 150,
+      per_minute_rate_micros: 4500,
+      capabilities: ['voice', 'sms'],
+      description: 'first',
+    });
     expect(rows[1]).toMatchObject({ setup_fee: 200, recurring_fee: 300 });
     expect(rows[2]).toMatchObject({ country: 'GB', area_code: '20', setup_fee: 100 });
     const audit = await t.db.selectFrom('audit_events').select('action').execute();
@@ -73,8 +93,12 @@ describe('CSV import', () => {
     const noNumber = await importDidsCsv(staff, 'city,setup_fee\nNew York,1.00\n').catch((e: unknown) => e);
     expect(noNumber).toBeInstanceOf(DomainError);
     expect((noNumber as DomainError).message).toBe('The CSV has no number column.');
-    expect(((await importDidsCsv(staff, '').catch((e: unknown) => e)) as DomainError).message).toBe('The CSV is empty.');
-    const broken = await importDidsCsv(staff, 'number,city\n"+12125550142,New York\n').catch((e: unknown) => e);
+    expect(((await importDidsCsv(staff, '').catch((e: unknown) => e)) as DomainError).message).toBe(
+      'The CSV is empty.',
+    );
+    const broken = await importDidsCsv(staff, 'number,city\n"+12125550142,New York\n').catch(
+      (e: unknown) => e,
+    );
     expect((broken as DomainError).message).toMatch(/not valid CSV/);
     expect(await count()).toBe(0);
   });
@@ -84,7 +108,10 @@ describe('CSV import', () => {
     const lines = ['number,colour'];
     for (let i = 0; i < 25; i++) lines.push(`+1212555${String(1000 + i)},blue`);
     const seen: ImportProgress[] = [];
-    const report = await importDidsCsv(staff, Readable.from([lines.join('\n')]), { chunkSize: 10, onProgress: (p) => seen.push(p) });
+    const report = await importDidsCsv(staff, Readable.from([lines.join('\n')]), {
+      chunkSize: 10,
+      onProgress: (p) => seen.push(p),
+    });
     expect(report.ignoredColumns).toEqual(['colour']);
     expect(report.imported).toBe(25);
     expect(seen.map((p) => p.imported)).toEqual([10, 20, 25, 25]);
@@ -93,8 +120,12 @@ describe('CSV import', () => {
   it('is refused to resellers and viewers', async () => {
     const { operator } = await setup();
     const reseller = await buildAccount(t.db, operator, { kind: 'reseller' });
-    await expect(importDidsCsv(ctxFor(t.db, actorOf(reseller, 'owner')), MIXED)).rejects.toThrow(/Only the operator/);
-    await expect(importDidsCsv(ctxFor(t.db, actorOf(operator, 'viewer')), MIXED)).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(importDidsCsv(ctxFor(t.db, actorOf(reseller, 'owner')), MIXED)).rejects.toThrow(
+      /Only the operator/,
+    );
+    await expect(importDidsCsv(ctxFor(t.db, actorOf(operator, 'viewer')), MIXED)).rejects.toMatchObject({
+      code: 'forbidden',
+    });
     expect(await count()).toBe(0);
   });
 });
@@ -110,15 +141,25 @@ describe('CSV export', () => {
     const csv = Buffer.concat(chunks).toString('utf8');
     expect(written).toBe(2);
     const [header, first] = csv.trim().split('\n');
-    expect(header).toMatch(/^number,country,area_code,number_type,city,province,provider,vendor_batch,group,pricing_batch,/);
-    expect(first).toContain('+12125550142,US,212,local,New York,NY,NorthStar,,US Local,Standard,0.00,0.00,1.00,1.50,USD');
+    expect(header).toMatch(
+      /^number,country,area_code,number_type,city,province,provider,vendor_batch,group,pricing_batch,/,
+    );
+    expect(first).toContain(
+      '+12125550142,US,212,local,New York,NY,NorthStar,,US Local,Standard,0.00,0.00,1.00,1.50,USD',
+    );
 
-    const original = await t.db.selectFrom('dids').selectAll().where('country', '=', 'US').orderBy('number').execute();
+    const original = await t.db
+      .selectFrom('dids')
+      .selectAll()
+      .where('country', '=', 'US')
+      .orderBy('number')
+      .execute();
     await t.db.deleteFrom('dids').execute();
     const report = await importDidsCsv(staff, csv);
     expect(report).toMatchObject({ imported: 2, errors: 0, ignoredColumns: [] });
     const restored = await t.db.selectFrom('dids').selectAll().orderBy('number').execute();
-    const comparable = (rows: typeof original) => rows.map(({ id: _id, created_at: _c, updated_at: _u, ...rest }) => rest);
+    const comparable = (rows: typeof original) =>
+      rows.map(({ id: _id, created_at: _c, updated_at: _u, ...rest }) => rest);
     expect(comparable(restored)).toEqual(comparable(original));
   });
 });

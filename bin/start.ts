@@ -1,0 +1,74 @@
+// Starts didops: `node bin/start.ts [web|worker|all]` (`npm start` = all). Every role shares this entry:
+// read the configuration, open (and migrate) the database, load demo data into a fresh embedded one, then
+// start the web listener and/or the worker. SIGTERM / SIGINT stop it cleanly; a second signal at once.
+import { configOrExit, explain } from '../core/runtime/cli.ts';
+import { openDatabase } from '../core/runtime/database.ts';
+import { loadDemoDataIfEmpty } from '../core/runtime/demo.ts';
+import { createLogger } from '../core/runtime/logger.ts';
+import { handleShutdownSignals } from '../core/runtime/shutdown.ts';
+import { startWorker } from '../core/runtime/worker.ts';
+import { systemClock } from '../core/shared/clock.ts';
+import { createWebApp } from '../storefront/app.ts';
+import { startWebServer } from '../storefront/server.ts';
+
+const ROLES = ['web', 'worker', 'all'] as const;
+type Role = (typeof ROLES)[number];
+
+const WEB_GRACE_MS = 10_000;
+
+function parseRole(args: readonly string[]): Role {
+  const [role = 'all', ...rest] = args;
+  if ((ROLES as readonly string[]).includes(role) && rest.length === 0) return role as Role;
+  process.stderr.write(
+    `Usage: node bin/start.ts [web|worker|all]\n` +
+      `  web     storefront, webhooks and APIs on PORT\n` +
+      `  worker  scheduled jobs\n` +
+      `  all     both in one process (default; what \`npm start\` runs)\n` +
+      `Unknown arguments: ${args.join(' ')}\n`,
+  );
+  process.exit(1);
+}
+
+const role = parseRole(process.argv.slice(2));
+const config = configOrExit();
+const log = createLogger({ level: config.logLevel });
+const shutdown = handleShutdownSignals({ log });
+const started = Date.now();
+
+try {
+  log.info({ role, env: config.env }, 'Starting didops');
+  const database = await openDatabase(config, log, { applicationName: `didops-${role}` });
+  shutdown.add('database', () => database.close());
+  await shutdown.checkpoint();
+
+  if (database.embedded) await loadDemoDataIfEmpty(database.db, log);
+  await shutdown.checkpoint();
+
+  if (role === 'worker' || role === 'all') {
+    const worker = startWorker({
+      db: database.db,
+      config,
+      log: log.child({ role: 'worker' }),
+      clock: systemClock,
+    });
+    shutdown.add('worker', () => worker.stop());
+  }
+
+  if (role === 'web' || role === 'all') {
+    const webLog = log.child({ role: 'web' });
+    const app = createWebApp({ db: database.db, config, log: webLog });
+    const web = await startWebServer(app, { port: config.port, log: webLog });
+    shutdown.add('web', async () => {
+      const { forced } = await web.close(WEB_GRACE_MS);
+      webLog.info({ forced }, 'HTTP listener closed');
+    });
+    webLog.info({ url: web.url, publicUrl: config.publicUrl }, `Listening on ${web.url}`);
+  }
+
+  log.info({ role, ms: Date.now() - started, embeddedDatabase: database.embedded }, 'didops is running');
+  await shutdown.started();
+} catch (error) {
+  log.fatal({ err: error }, 'didops could not start');
+  process.stderr.write(`didops could not start: ${explain(error)}\n`);
+  await shutdown.exit(1);
+}

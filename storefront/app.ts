@@ -1,0 +1,100 @@
+// The web role's express app. For now: liveness and readiness probes, a JSON 404 and the last-resort error
+// handler. Storefront pages, webhooks, the Slack endpoint and the routing API are mounted here as they come.
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import { sql } from 'kysely';
+import type { Config } from '../core/config.ts';
+import type { Db } from '../core/db/connect.ts';
+import type { Logger } from '../core/runtime/logger.ts';
+
+export interface WebDeps {
+  readonly db: Db;
+  readonly config: Config;
+  readonly log: Logger;
+}
+
+const READINESS_TIMEOUT_MS = 2_000;
+
+export function createWebApp(deps: WebDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+
+  const noStore: RequestHandler = (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  };
+
+  // Liveness: the process answers. Never touches the database, so a database outage does not get every
+  // web process restarted by its orchestrator.
+  app.get('/healthz', noStore, (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  // Readiness: this process can serve real requests, i.e. the database answers in time.
+  app.get('/readyz', noStore, async (_req, res) => {
+    const problem = await databaseProblem(deps.db, READINESS_TIMEOUT_MS);
+    if (problem === null) {
+      res.json({ status: 'ok', database: 'up' });
+      return;
+    }
+    deps.log.warn({ reason: problem }, 'Readiness check failed: the database does not answer');
+    res.status(503).json({ status: 'unavailable', database: 'down' });
+  });
+
+  app.use((req, res) => {
+    res.status(404).json({ error: 'not_found', message: `Nothing here: ${req.method} ${req.path}` });
+  });
+
+  app.use(errorHandler(deps.log));
+  return app;
+}
+
+/** null when `SELECT 1` succeeds within the time limit, else why not. */
+async function databaseProblem(db: Db, timeoutMs: number): Promise<string | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
+  });
+  const query = sql`SELECT 1`.execute(db).then(
+    () => null,
+    (error: unknown) => (error instanceof Error ? error.message || error.name : String(error)),
+  );
+  try {
+    return await Promise.race([query, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Last resort for errors no route handled. Client errors raised by express or its body parsers (they carry
+ * a 4xx `status`) are answered as such; everything else is logged with its stack and answered with a plain
+ * 500 that reveals nothing about the internals.
+ */
+function errorHandler(log: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    const status = clientErrorStatus(error);
+    if (status === null) {
+      log.error({ err: error, method: req.method, path: req.path }, 'Unhandled error in a web request');
+    }
+    if (res.headersSent) {
+      // Too late for a clean answer: let express cut the connection.
+      next(error);
+      return;
+    }
+    if (status !== null) {
+      res.status(status).json({ error: 'bad_request', message: 'The request could not be understood.' });
+      return;
+    }
+    res
+      .status(500)
+      .json({ error: 'internal', message: 'Something went wrong on our side. Please try again.' });
+  };
+}
+
+function clientErrorStatus(error: unknown): number | null {
+  if (typeof error !== 'object' || error === null) return null;
+  const status =
+    (error as { status?: unknown; statusCode?: unknown }).status ??
+    (error as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : null;
+}
