@@ -30,7 +30,7 @@ import { formatNumber } from '../../core/numbers/phone-number.ts';
 import { formatMoney, microsToDecimal } from '../../core/shared/money.ts';
 import { COMMANDS, type Command } from './grammar.ts';
 import { findSpec } from './parse.ts';
-import { reply, type Block, type Reply } from './reply.ts';
+import { reply, type Action, type Block, type Reply } from './reply.ts';
 
 /** What only the CLI can offer: files, standard output and a progress line. */
 export interface ConsoleIo {
@@ -78,6 +78,7 @@ export async function executeCommand(ctx: Ctx, command: Command, options: Execut
             recurringLabel(d),
             holder(d),
           ]),
+          rowActions: page.items.map(actionsFor),
         },
       ];
       if (page.nextCursor) blocks.push({ type: 'hint', text: `Next page: add after=${page.nextCursor}` });
@@ -86,7 +87,11 @@ export async function executeCommand(ctx: Ctx, command: Command, options: Execut
     case 'info':
       return info(await getDidInfo(ctx, command.number));
     case 'assign': {
-      const result = await assignDid(ctx, { number: command.number, account: command.account });
+      const result = await assignDid(ctx, {
+        number: command.number,
+        account: command.account,
+        expectedVersion: command.version,
+      });
       const number = formatNumber(result.unchanged[0] ?? result.assigned[0] ?? command.number);
       return reply({
         type: 'text',
@@ -105,7 +110,10 @@ export async function executeCommand(ctx: Ctx, command: Command, options: Execut
         command.count,
       );
     case 'release': {
-      const { did, agingUntil } = await releaseDid(ctx, { number: command.number });
+      const { did, agingUntil } = await releaseDid(ctx, {
+        number: command.number,
+        expectedVersion: command.version,
+      });
       return reply(
         { type: 'text', text: `✓ ${formatNumber(did.number)} is released.` },
         {
@@ -403,7 +411,30 @@ function info({ did, history }: Awaited<ReturnType<typeof getDidInfo>>): Reply {
       },
     );
   }
+  const actions = actionsFor(did);
+  if (actions.length) blocks.push({ type: 'actions', actions });
   return reply(...blocks);
+}
+
+/** The buttons a number offers in chat: take a free one, or let go of / route one in use. */
+export function actionsFor(did: DidView): Action[] {
+  const base = { number: did.number, version: did.version };
+  if (did.status === 'available') return [{ ...base, kind: 'assign', label: 'Assign', style: 'primary' }];
+  if (did.status !== 'assigned' && did.status !== 'suspended') return [];
+  return [
+    {
+      ...base,
+      kind: 'release',
+      label: 'Release',
+      style: 'danger',
+      confirm: {
+        title: 'Release this number?',
+        text: `${formatNumber(did.number)} goes back to the pool${holder(did) ? `, taken from ${holder(did)}` : ''}. Its routing and call-transfer settings are cleared.`,
+        yes: 'Release',
+      },
+    },
+    { ...base, kind: 'transfer', label: 'Transfer' },
+  ];
 }
 
 function bulkReply(result: AssignResult, requested: number): Reply {

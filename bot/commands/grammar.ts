@@ -1,6 +1,6 @@
 // The staff command grammar of DESIGN §4, as data: each command's usage, help and how its words become a
 // typed command. Slack, Telegram and the CLI all parse through this one table.
-import type { DidFieldValues } from '../../core/inventory/did-fields.ts';
+import { DID_FIELDS, type DidFieldValues } from '../../core/inventory/did-fields.ts';
 import type { DidFilter, Sort } from '../../core/inventory/search-dids.ts';
 
 export type Command =
@@ -13,14 +13,15 @@ export type Command =
       readonly sort?: Sort;
     }
   | { readonly name: 'info'; readonly number: string }
-  | { readonly name: 'assign'; readonly number: string; readonly account: string }
+  /** `version` is set by chat buttons: the number's version when the button was drawn. */
+  | { readonly name: 'assign'; readonly number: string; readonly account: string; readonly version?: number }
   | {
       readonly name: 'assign first';
       readonly count: number;
       readonly filter: DidFilter;
       readonly account: string;
     }
-  | { readonly name: 'release'; readonly number: string }
+  | { readonly name: 'release'; readonly number: string; readonly version?: number }
   | { readonly name: 'import'; readonly file: string }
   | { readonly name: 'export'; readonly filter: DidFilter; readonly file?: string }
   | { readonly name: 'did create'; readonly fields: DidFieldValues }
@@ -264,37 +265,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     details:
       'Fields as in the CSV import: city, province, provider, vendor_batch, group, batch (pricing batch), setup_fee, recurring_fee, currency, billing_type, billing_period, billing_days, connection_cost, per_minute_rate, grace_seconds, initial_increment, increment, call_timeout, max_concurrent_calls, capabilities, description, status, destination.',
     cliOnly: true,
-    options: [
-      'country',
-      'area_code',
-      'number_type',
-      'city',
-      'province',
-      'provider',
-      'vendor_batch',
-      'group',
-      'batch',
-      'pricing_batch',
-      'activation_cost',
-      'recurring_cost',
-      'setup_fee',
-      'recurring_fee',
-      'currency',
-      'billing_type',
-      'billing_period',
-      'billing_days',
-      'connection_cost',
-      'per_minute_rate',
-      'grace_seconds',
-      'initial_increment',
-      'increment',
-      'call_timeout',
-      'max_concurrent_calls',
-      'capabilities',
-      'description',
-      'status',
-      'destination',
-    ],
+    options: [...DID_FIELDS.filter((f) => f !== 'number'), 'batch'],
     build: (words, o) => {
       need(words, 1, 'the number');
       const { batch, ...rest } = o;

@@ -26,8 +26,9 @@ export function findSpec(words: readonly string[]): { spec: CommandSpec; consume
 
 export function parseCommand(input: string | readonly string[], channel: Channel): ParseResult {
   let words = typeof input === 'string' ? tokenize(input) : [...input];
-  // Telegram delivers "/did assign ..." (or "/did@botname ..."); Slack strips the command itself.
-  if (words[0] && /^\/?did(@\w+)?$/i.test(words[0])) words = words.slice(1);
+  // Telegram delivers "/did assign ..." (or "/did@botname ..."); Slack strips the command itself. A bare
+  // "did" that begins a command of its own (`did create`) is that command, not the prefix.
+  if (words[0] && /^\/?did(@\w+)?$/i.test(words[0]) && !findSpec(words)) words = words.slice(1);
   if (words.length === 0) words = ['help'];
 
   const found = findSpec(words);
@@ -71,10 +72,22 @@ export function parseCommand(input: string | readonly string[], channel: Channel
 function unknownCommand(words: readonly string[], channel: Channel): ParseResult {
   const available = COMMANDS.filter((c) => channel === 'cli' || !c.cliOnly).map((c) => c.name);
   const typed = words.slice(0, 2).join(' ').toLowerCase();
-  const near = closest(typed, available, 1)[0] ?? closest(words[0]!.toLowerCase(), available, 1)[0];
+  const first = words[0]!.toLowerCase();
+  const near =
+    closest(typed, available, 1)[0] ??
+    closest(first, available, 1)[0] ??
+    // Two letters swapped ("hlep", "ifno") cost 2 edits: too far for closest() on a short word.
+    available.find((name) => swapsNeighbours(first, name.split(' ')[0]!));
   return {
     ok: false,
     message: `Unknown command "${words[0]}".${near ? ` Did you mean \`${near}\`?` : ''} Type \`help\` for the list.`,
     suggestion: near,
   };
+}
+
+/** True when b is a with two adjacent letters swapped. */
+function swapsNeighbours(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  const i = a.split('').findIndex((ch, k) => ch !== b[k]);
+  return i >= 0 && a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
 }

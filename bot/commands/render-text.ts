@@ -2,7 +2,10 @@
 import type { Block, Reply } from './reply.ts';
 
 export function renderText(reply: Reply): string {
-  return reply.blocks.map(renderBlock).join('\n');
+  return reply.blocks
+    .map(renderBlock)
+    .filter((text) => text !== '')
+    .join('\n');
 }
 
 function renderBlock(block: Block): string {
@@ -21,6 +24,9 @@ function renderBlock(block: Block): string {
     }
     case 'table':
       return renderTable(block.columns, block.rows);
+    case 'actions':
+      // Buttons exist only in chat; the console types the command instead.
+      return '';
   }
 }
 

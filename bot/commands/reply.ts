@@ -1,6 +1,20 @@
 // A channel-neutral reply: what a command has to say, as blocks each channel renders its own way (plain
 // text for the CLI, Block Kit for Slack, HTML for Telegram).
 
+/**
+ * A button under a reply. It carries the number and the version the number had when the button was drawn,
+ * so a click on a stale button (the number changed since) is refused instead of acting on old facts.
+ */
+export interface Action {
+  readonly kind: 'assign' | 'release' | 'transfer';
+  readonly label: string;
+  readonly number: string;
+  readonly version: number;
+  readonly style?: 'primary' | 'danger';
+  /** Ask before doing it. */
+  readonly confirm?: { readonly title: string; readonly text: string; readonly yes: string };
+}
+
 export type Block =
   | { readonly type: 'heading'; readonly text: string }
   | { readonly type: 'text'; readonly text: string }
@@ -9,7 +23,10 @@ export type Block =
       readonly type: 'table';
       readonly columns: readonly string[];
       readonly rows: readonly (readonly string[])[];
+      /** Buttons per row (same index as rows), for channels that can show them. */
+      readonly rowActions?: readonly (readonly Action[])[];
     }
+  | { readonly type: 'actions'; readonly actions: readonly Action[] }
   | { readonly type: 'list'; readonly items: readonly string[] }
   /** A command the user may want to run next, shown as code. */
   | { readonly type: 'hint'; readonly text: string };

@@ -11,6 +11,7 @@ import type {
   NumberType,
 } from '../db/schema.ts';
 import { findPricingBatch, findVendorBatch, holdingReseller } from './catalog.ts';
+import { describeParsed, typeOf } from '../numbers/phone-number.ts';
 import { chance, pick, randomInt, weightedPick, type Random } from './random.ts';
 
 export interface DemoRating {
@@ -327,28 +328,8 @@ function looksReal(e164: string): boolean {
 function acceptable(e164: string, type: NumberType, taken: ReadonlySet<string>): PhoneNumber | null {
   if (taken.has(e164)) return null;
   const parsed = parsePhoneNumberFromString(e164);
-  if (!parsed?.isValid() || numberTypeOf(parsed) !== type || parsed.number !== e164) return null;
+  if (!parsed?.isValid() || typeOf(parsed) !== type || parsed.number !== e164) return null;
   return parsed;
-}
-
-export function numberTypeOf(parsed: PhoneNumber): NumberType | null {
-  switch (parsed.getType()) {
-    case 'TOLL_FREE':
-      return 'toll_free';
-    case 'FIXED_LINE':
-    case 'FIXED_LINE_OR_MOBILE':
-      return 'local';
-    case 'MOBILE':
-      return 'mobile';
-    default:
-      return null;
-  }
-}
-
-/** NANP: the first three national digits; elsewhere the first group of the international format. */
-export function areaCodeOf(parsed: PhoneNumber): string {
-  if (parsed.countryCallingCode === '1') return parsed.nationalNumber.slice(0, 3);
-  return parsed.formatInternational().split(' ')[1] ?? '';
 }
 
 function buildDid(random: Random, parsed: PhoneNumber, placement: Placement): DemoDid {
@@ -366,7 +347,7 @@ function buildDid(random: Random, parsed: PhoneNumber, placement: Placement): De
   return {
     number: parsed.number,
     country,
-    areaCode: areaCodeOf(parsed),
+    areaCode: describeParsed(parsed).areaCode,
     numberType: line.numberType,
     city: placement.city,
     province: placement.province,

@@ -27,6 +27,8 @@ import {
 export interface Skipped {
   readonly number: string;
   readonly reason: string;
+  /** How a single-number caller reports it: not a number, not ours, or in the way of something. */
+  readonly code: 'invalid' | 'not_found' | 'conflict';
 }
 
 export interface AssignResult {
@@ -41,7 +43,15 @@ export interface AssignResult {
 export type BulkSelection =
   | { readonly mode: 'all'; readonly filter: DidFilter }
   | { readonly mode: 'first'; readonly count: number; readonly filter: DidFilter }
-  | { readonly mode: 'selected'; readonly numbers: readonly string[] };
+  | {
+      readonly mode: 'selected';
+      readonly numbers: readonly string[];
+      /**
+       * The version each number had when it was shown (a chat button, a console page), by E.164. A number
+       * that changed since is skipped rather than acted on with stale facts.
+       */
+      readonly versions?: Readonly<Record<string, number>>;
+    };
 
 /** The largest selection one bulk call takes; bigger jobs are split by the caller (a queued job). */
 export const MAX_BULK = 100_000;
@@ -49,14 +59,15 @@ export const MAX_BULK = 100_000;
 /** `assign <number> <account>`: throws a clear error when the number cannot go to that account. */
 export async function assignDid(
   ctx: Ctx,
-  input: { number: string; account: AccountRef },
+  input: { number: string; account: AccountRef; expectedVersion?: number },
 ): Promise<AssignResult> {
   const number = parseNumber(input.number).e164;
-  const result = await assignMany(ctx, input.account, { mode: 'selected', numbers: [number] });
+  const versions = input.expectedVersion === undefined ? undefined : { [number]: input.expectedVersion };
+  const result = await assignMany(ctx, input.account, { mode: 'selected', numbers: [number], versions });
   const skipped = result.skipped[0];
   if (skipped) {
-    if (skipped.reason.startsWith('is not in')) throw notFound(`${formatNumber(number)} ${skipped.reason}`);
-    throw conflict(`${formatNumber(number)} ${skipped.reason}`);
+    const message = `${formatNumber(number)} ${skipped.reason}`;
+    throw skipped.code === 'not_found' ? notFound(message) : conflict(message);
   }
   return result;
 }
@@ -74,11 +85,17 @@ export async function assignMany(
     const { candidates, skipped } = await lockCandidates(tx, target, selection);
     const assigned: LockedDid[] = [];
     const unchanged: string[] = [];
+    const versions = selection.mode === 'selected' ? selection.versions : undefined;
     for (const did of candidates) {
+      const expected = versions?.[did.number];
+      if (expected !== undefined && expected !== did.version) {
+        skipped.push({ number: did.number, reason: staleReason(did), code: 'conflict' });
+        continue;
+      }
       const verdict = judge(tx.actor, did, target);
       if (verdict === 'eligible') assigned.push(did);
       else if (verdict === 'unchanged') unchanged.push(did.number);
-      else skipped.push({ number: did.number, reason: verdict.reason });
+      else skipped.push({ number: did.number, reason: verdict.reason, code: 'conflict' });
     }
     await applyAssignment(tx, target, assigned);
     return { account: target, assigned: assigned.map((d) => d.number), unchanged, skipped };
@@ -116,14 +133,14 @@ async function lockCandidates(
     for (const typed of selection.numbers) {
       const info = tryParseNumber(typed);
       if (info) wanted.set(info.e164, typed);
-      else skipped.push({ number: typed, reason: 'is not a phone number' });
+      else skipped.push({ number: typed, reason: 'is not a phone number', code: 'invalid' });
     }
     const rows = await lockDidViews(ctx.db, (q) =>
       q.where(sql<boolean>`dids.number = any(${[...wanted.keys()]}::text[])`),
     );
     const found = new Set(rows.map((r) => r.number));
     for (const number of wanted.keys()) {
-      if (!found.has(number)) skipped.push({ number, reason: 'is not in the inventory' });
+      if (!found.has(number)) skipped.push({ number, reason: 'is not in the inventory', code: 'not_found' });
     }
     return { candidates: rows, skipped };
   }
@@ -146,6 +163,7 @@ async function lockCandidates(
       skipped.push({
         number: '',
         reason: `only ${rows.length} of the ${selection.count} requested numbers are free to assign with this filter`,
+        code: 'conflict',
       });
     }
     return { candidates: rows, skipped };
@@ -222,6 +240,14 @@ export function judge(actor: Actor, did: LockedDid, target: Account): Verdict {
   }
 }
 
+function staleReason(did: LockedDid): string {
+  const now =
+    did.status === 'assigned' && (did.customer_slug ?? did.owner_slug)
+      ? `assigned to ${did.customer_slug ?? did.owner_slug}`
+      : did.status;
+  return `changed since it was shown (it is now ${now}); nothing was done. Look again before acting.`;
+}
+
 function actorReachesOwner(actor: Actor, did: LockedDid): boolean {
   return did.owner_path?.startsWith(actor.accountPath) ?? false;
 }
@@ -286,12 +312,18 @@ export interface ReleaseResult {
  * `release <number>`: back to the pool. The number first ages for the configured days (calls meant for
  * the last owner must not reach the next one), and loses its routing and call-transfer settings.
  */
-export async function releaseDid(ctx: Ctx, input: { number: string }): Promise<ReleaseResult> {
+export async function releaseDid(
+  ctx: Ctx,
+  input: { number: string; expectedVersion?: number },
+): Promise<ReleaseResult> {
   requirePermission(ctx.actor, 'inventory.write');
   const number = parseNumber(input.number).e164;
   return inTransaction(ctx, async (tx) => {
     const [did] = await lockDidViews(tx.db, (q) => q.where('dids.number', '=', number));
     if (!did || !visibleTo(tx.actor, did)) throw notFound(`${formatNumber(number)} is not in the inventory.`);
+    if (input.expectedVersion !== undefined && input.expectedVersion !== did.version) {
+      throw conflict(`${formatNumber(number)} ${staleReason(did)}`);
+    }
     if (!isOperatorStaff(tx.actor) && !actorReachesOwner(tx.actor, did)) {
       throw conflict(`${formatNumber(number)} is not one of your numbers; only the operator can release it.`);
     }

@@ -93,6 +93,11 @@ export function tryParseNumber(input: string, defaultCountry?: CountryCode): Num
   }
 }
 
+/** Country, area code and type of an already parsed number (the demo generator parses with validity checks). */
+export function describeParsed(parsed: PhoneNumber, country = parsed.country ?? ''): NumberInfo {
+  return describe(parsed, country);
+}
+
 function describe(parsed: PhoneNumber, country: string): NumberInfo {
   const international = parsed.formatInternational();
   return {
@@ -111,7 +116,7 @@ function areaCodeOf(parsed: PhoneNumber, international: string): string {
   return international.split(' ')[1] ?? '';
 }
 
-function typeOf(parsed: PhoneNumber): NumberType {
+export function typeOf(parsed: PhoneNumber): NumberType {
   switch (parsed.getType()) {
     case 'TOLL_FREE':
       return 'toll_free';

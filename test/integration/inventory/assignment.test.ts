@@ -161,6 +161,36 @@ describe('assign', () => {
   });
 });
 
+describe('stale buttons', () => {
+  it('refuses an assign or release whose number changed since the button was drawn, changing nothing', async () => {
+    const w = await world();
+    const did = await buildDid(t.db);
+    const shownVersion = did.version;
+    await assignDid(w.staff, { number: did.number, account: 'acme' });
+    const assign = await errorOf(
+      assignDid(w.staff, { number: did.number, account: 'bakery', expectedVersion: shownVersion }),
+    );
+    expect(assign.code).toBe('conflict');
+    expect(assign.message).toContain(
+      'changed since it was shown (it is now assigned to acme); nothing was done',
+    );
+    const release = await errorOf(releaseDid(w.staff, { number: did.number, expectedVersion: shownVersion }));
+    expect(release.code).toBe('conflict');
+    const after = await t.db
+      .selectFrom('dids')
+      .selectAll()
+      .where('id', '=', did.id)
+      .executeTakeFirstOrThrow();
+    expect(after).toMatchObject({
+      status: 'assigned',
+      assigned_account_id: w.acme.id,
+      version: shownVersion + 1,
+    });
+    await releaseDid(w.staff, { number: did.number, expectedVersion: after.version });
+    expect(await auditCount('did.release')).toBe(1);
+  });
+});
+
 describe('resellers act only within their subtree', () => {
   it('a reseller hands a number it holds to its customer, but cannot take pool numbers or reach other resellers', async () => {
     const w = await world();
@@ -258,7 +288,9 @@ describe('bulk assign', () => {
     await buildDid(t.db, { number: '+12125550004', city: 'New York' });
     const result = await assignMany(w.staff, 'bakery', { mode: 'all', filter: { city: 'Chicago' } });
     expect(result.assigned).toEqual(['+13125550001', '+13125550002']);
-    expect(result.skipped).toEqual([{ number: '+13125550003', reason: 'is already assigned to acme' }]);
+    expect(result.skipped).toEqual([
+      { number: '+13125550003', reason: 'is already assigned to acme', code: 'conflict' },
+    ]);
   });
 });
 
