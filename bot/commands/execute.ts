@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { createAccount, listAccounts, setAccountStatus } from '../../core/accounts/accounts.ts';
 import { createUser } from '../../core/accounts/users.ts';
+import { linkStaff, listStaff, unlinkStaff } from '../../core/accounts/staff-identity.ts';
 import {
   createGroup,
   createPricingBatch,
@@ -329,6 +330,39 @@ export async function executeCommand(ctx: Ctx, command: Command, options: Execut
           ]),
         },
       );
+    }
+    case 'staff link': {
+      const { user, changed } = await linkStaff(ctx, {
+        channel: command.channel,
+        user: command.user,
+        role: command.role,
+      });
+      const who = `${command.channel} user ${user.slack_user_id ?? user.telegram_user_id}`;
+      return reply({
+        type: 'text',
+        text: changed ? `✓ ${who} is now ${user.role}.` : `${who} already is ${user.role}; nothing changed.`,
+      });
+    }
+    case 'staff unlink': {
+      const user = await unlinkStaff(ctx, { channel: command.channel, user: command.user });
+      return reply({
+        type: 'text',
+        text: `✓ ${command.channel} user ${user.slack_user_id ?? user.telegram_user_id} is no longer staff.`,
+      });
+    }
+    case 'staff list': {
+      const staff = await listStaff(ctx);
+      return reply({
+        type: 'table',
+        columns: ['Who', 'Role', 'Status', 'Slack', 'Telegram'],
+        rows: staff.map((m) => [
+          m.name || m.email || '—',
+          m.role,
+          m.status,
+          m.slackUserId ?? '',
+          m.telegramUserId ?? '',
+        ]),
+      });
     }
     case 'init': {
       if (!options.init) return reply({ type: 'text', text: '`init` works only in the console.' });

@@ -54,6 +54,14 @@ export type Command =
   | { readonly name: 'group create'; readonly groupName: string; readonly options: Options }
   | { readonly name: 'batch create'; readonly batchName: string; readonly options: Options }
   | { readonly name: 'catalog' }
+  | {
+      readonly name: 'staff link';
+      readonly channel: 'slack' | 'telegram';
+      readonly user: string;
+      readonly role: string;
+    }
+  | { readonly name: 'staff unlink'; readonly channel: 'slack' | 'telegram'; readonly user: string }
+  | { readonly name: 'staff list' }
   | { readonly name: 'init'; readonly slug: string; readonly operatorName: string };
 
 export type CommandName = Command['name'];
@@ -125,6 +133,13 @@ function need(words: readonly string[], count: number, what: string): void {
 function numberThenLast(words: readonly string[], lastWhat: string): [string, string] {
   need(words, 2, words.length === 0 ? 'the number and the ' + lastWhat : 'the ' + lastWhat);
   return [joined(words.slice(0, -1)), words.at(-1)!];
+}
+
+function chatChannel(word: string): 'slack' | 'telegram' {
+  const channel = word.toLowerCase();
+  if (channel !== 'slack' && channel !== 'telegram')
+    throw new UsageError(`"${word}" is not slack or telegram.`);
+  return channel;
 }
 
 function count(word: string | undefined): number {
@@ -429,6 +444,43 @@ export const COMMANDS: readonly CommandSpec[] = [
       need(words, 1, 'the name');
       return { name: 'batch create', batchName: joined(words), options: o };
     },
+  },
+  {
+    name: 'staff link',
+    usage: 'staff link <slack|telegram> <user> <admin|operator|viewer>',
+    summary: 'Make a Slack or Telegram user staff of your account (admins)',
+    examples: ['staff link slack @alice operator', 'staff link telegram 123456789 viewer'],
+    details:
+      'Viewers search and look; operators also assign, release and set call transfers; admins also link staff. Linking someone already linked changes their role.',
+    build: (words) => {
+      need(
+        words,
+        3,
+        words.length === 0
+          ? 'slack or telegram, the user and the role'
+          : words.length === 1
+            ? 'the user and the role'
+            : 'the role',
+      );
+      return { name: 'staff link', channel: chatChannel(words[0]!), user: words[1]!, role: words[2]! };
+    },
+  },
+  {
+    name: 'staff unlink',
+    usage: 'staff unlink <slack|telegram> <user>',
+    summary: 'Stop a Slack or Telegram user being staff (admins)',
+    examples: ['staff unlink slack @alice'],
+    build: (words) => {
+      need(words, 2, words.length === 0 ? 'slack or telegram and the user' : 'the user');
+      return { name: 'staff unlink', channel: chatChannel(words[0]!), user: words[1]! };
+    },
+  },
+  {
+    name: 'staff list',
+    usage: 'staff list',
+    summary: "List your account's staff and their roles",
+    examples: ['staff list'],
+    build: () => ({ name: 'staff list' }),
   },
   {
     name: 'catalog',
