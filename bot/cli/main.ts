@@ -1,8 +1,9 @@
 // The operator's console: `npm run did -- <command>`. Same grammar as Slack and Telegram (bot/commands),
 // plus the commands that need the server's files or bootstrap the system. Output is for a terminal;
 // errors are one clear line on stderr and a non-zero exit code that says what kind of error it was.
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, openSync, type WriteStream } from 'node:fs';
 import { userInfo } from 'node:os';
+import { finished } from 'node:stream/promises';
 import { createOperatorAccount } from '../../core/accounts/accounts.ts';
 import { operatorActor } from '../../core/accounts/users.ts';
 import { ConfigError, loadConfig } from '../../core/config.ts';
@@ -22,6 +23,9 @@ function print(reply: Reply): void {
   if (text) (reply.ok ? process.stdout : process.stderr).write(text + '\n');
 }
 
+/** Files `export file=` writes: closed, and so flushed, before the process exits. */
+const outputFiles: WriteStream[] = [];
+
 const io: ConsoleIo = {
   openInput(file) {
     if (!existsSync(file))
@@ -29,7 +33,20 @@ const io: ConsoleIo = {
     return createReadStream(file);
   },
   openOutput(file) {
-    return file ? createWriteStream(file) : process.stdout;
+    if (!file) return process.stdout;
+    // Opened here, synchronously, so a path that cannot be written is a clear error, not a crash later.
+    let fd: number;
+    try {
+      fd = openSync(file, 'w');
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.replace(/, open '.*'$/, '') : String(error);
+      throw invalid(`Cannot write ${file}: ${reason}.`, {
+        help: 'Give a file in a folder you can write to.',
+      });
+    }
+    const output = createWriteStream(file, { fd });
+    outputFiles.push(output);
+    return output;
   },
   progress(text) {
     // On a terminal, one line rewritten in place; in a log, one line per step.
@@ -92,6 +109,10 @@ async function main(argv: readonly string[]): Promise<number> {
       settings: { didAgingDays: config.didAgingDays },
     };
     const reply = await executeCommand(ctx, command, { channel: 'cli', io });
+    for (const output of outputFiles) {
+      output.end();
+      await finished(output);
+    }
     if (process.stderr.isTTY && command.name === 'import') process.stderr.write('\n');
     print(reply);
     return reply.exitCode;
@@ -110,4 +131,11 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 // Exit explicitly: the embedded PostgreSQL package hooks process exit and would report 0 for any failure.
-process.exit(await main(process.argv.slice(2)));
+// First let stdout and stderr drain: process.exit() drops what is still queued for a pipe.
+const exitCode = await main(process.argv.slice(2));
+await Promise.all(
+  [process.stdout, process.stderr].map(
+    (stream) => new Promise<void>((resolve) => stream.write('', () => resolve())),
+  ),
+);
+process.exit(exitCode);

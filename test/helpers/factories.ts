@@ -3,7 +3,15 @@ import type { Insertable } from 'kysely';
 import type { Actor } from '../../core/accounts/actor.ts';
 import type { Ctx } from '../../core/context.ts';
 import type { Db } from '../../core/db/connect.ts';
-import type { Account, AccountsTable, Channel, Did, NewDid, UserRole } from '../../core/db/schema.ts';
+import type {
+  Account,
+  AccountsTable,
+  Channel,
+  Database,
+  Did,
+  NewDid,
+  UserRole,
+} from '../../core/db/schema.ts';
 import { ManualClock, type Clock } from '../../core/shared/clock.ts';
 
 let sequence = 0;
@@ -107,4 +115,58 @@ export function ctxFor(db: Db, actor: Actor, options: { clock?: Clock; didAgingD
     clock: options.clock ?? new ManualClock('2026-03-01T10:00:00Z'),
     settings: { didAgingDays: options.didAgingDays ?? 30 },
   };
+}
+
+type Values<T extends keyof Database> = Insertable<Database[T]>;
+
+export const buildProvider = (db: Db, values: Partial<Values<'providers'>> = {}) =>
+  db
+    .insertInto('providers')
+    .values({ name: `Provider ${next()}`, ...values })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+
+export const buildVendorBatch = (
+  db: Db,
+  values: Partial<Values<'vendor_batches'>> & { provider_id: number },
+) =>
+  db
+    .insertInto('vendor_batches')
+    .values({ name: `Vendor batch ${next()}`, activation_cost: 0, recurring_cost: 0, ...values })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+
+export const buildGroup = (db: Db, values: Partial<Values<'did_groups'>> = {}) =>
+  db
+    .insertInto('did_groups')
+    .values({ name: `Group ${next()}`, ...values })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+
+export const buildPricingBatch = (
+  db: Db,
+  values: Partial<Values<'pricing_batches'>> & { owner_account_id: number },
+) =>
+  db
+    .insertInto('pricing_batches')
+    .values({ name: `Batch ${next()}`, setup_fee: 0, recurring_fee: 0, ...values })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+
+/**
+ * The account tree most tests need: the operator with a direct customer (acme), a reseller (voipco) with a
+ * customer (bakery) and a sub-reseller (voipco-east) with a customer (dental), and a second reseller
+ * (globaltel) with a customer (initech); plus a context for operator staff.
+ */
+export async function buildHierarchy(db: Db) {
+  const operator = await buildOperator(db);
+  const reseller = await buildAccount(db, operator, { kind: 'reseller', slug: 'voipco' });
+  const subReseller = await buildAccount(db, reseller, { kind: 'reseller', slug: 'voipco-east' });
+  const acme = await buildAccount(db, operator, { slug: 'acme' });
+  const bakery = await buildAccount(db, reseller, { slug: 'bakery' });
+  const dental = await buildAccount(db, subReseller, { slug: 'dental' });
+  const otherReseller = await buildAccount(db, operator, { kind: 'reseller', slug: 'globaltel' });
+  const initech = await buildAccount(db, otherReseller, { slug: 'initech' });
+  const staff = ctxFor(db, actorOf(operator, 'operator'));
+  return { operator, reseller, subReseller, acme, bakery, dental, otherReseller, initech, staff };
 }

@@ -9,6 +9,7 @@ import { actorForUser, createUser, operatorActor, verifyPassword } from '../../.
 import { DomainError } from '../../../core/shared/errors.ts';
 import { useTestDatabase } from '../../helpers/database.ts';
 import { actorOf, buildAccount, buildOperator, ctxFor } from '../../helpers/factories.ts';
+import { errorOf } from '../../helpers/errors.ts';
 
 const t = useTestDatabase();
 
@@ -30,15 +31,6 @@ async function tree() {
   const otherReseller = await buildAccount(t.db, w.operator, { kind: 'reseller', slug: 'globaltel' });
   const initech = await buildAccount(t.db, otherReseller, { slug: 'initech' });
   return { ...w, reseller, subReseller, acme, bakery, dental, otherReseller, initech };
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<DomainError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DomainError);
-  return error as DomainError;
 }
 
 async function count(table: 'accounts' | 'users' | 'audit_events'): Promise<number> {

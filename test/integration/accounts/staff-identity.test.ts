@@ -6,20 +6,11 @@ import {
   normalizeChatUserId,
   unlinkStaff,
 } from '../../../core/accounts/staff-identity.ts';
-import { DomainError } from '../../../core/shared/errors.ts';
 import { useTestDatabase } from '../../helpers/database.ts';
 import { actorOf, buildAccount, buildOperator, ctxFor } from '../../helpers/factories.ts';
+import { errorOf } from '../../helpers/errors.ts';
 
 const t = useTestDatabase();
-
-async function errorOf(promise: Promise<unknown>): Promise<DomainError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DomainError);
-  return error as DomainError;
-}
 
 const users = () => t.db.selectFrom('users').selectAll().orderBy('id').execute();
 

@@ -12,6 +12,7 @@ import {
 import { DomainError } from '../../../core/shared/errors.ts';
 import { useTestDatabase } from '../../helpers/database.ts';
 import { actorOf, buildAccount, buildOperator, ctxFor } from '../../helpers/factories.ts';
+import { errorOf, syncErrorOf } from '../../helpers/errors.ts';
 
 const t = useTestDatabase();
 
@@ -24,26 +25,6 @@ async function world() {
   const admin = ctxFor(t.db, actorOf(operator, 'admin'));
   return { operator, reseller, subReseller, bakery, otherReseller, admin };
 }
-
-async function errorOf(promise: Promise<unknown>): Promise<DomainError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DomainError);
-  return error as DomainError;
-}
-
-function syncErrorOf(work: () => unknown): DomainError {
-  try {
-    work();
-  } catch (error) {
-    expect(error).toBeInstanceOf(DomainError);
-    return error as DomainError;
-  }
-  throw new Error('expected a DomainError');
-}
-
 type CatalogTable = 'providers' | 'vendor_batches' | 'did_groups' | 'pricing_batches' | 'audit_events';
 async function count(table: CatalogTable): Promise<number> {
   const row = await t.db

@@ -4,31 +4,12 @@ import { getDidInfo } from '../../../core/inventory/edit-did.ts';
 import { DomainError } from '../../../core/shared/errors.ts';
 import { ManualClock } from '../../../core/shared/clock.ts';
 import { useTestDatabase } from '../../helpers/database.ts';
-import { actorOf, buildAccount, buildDid, buildOperator, ctxFor } from '../../helpers/factories.ts';
+import { actorOf, buildAccount, buildDid, buildHierarchy, ctxFor } from '../../helpers/factories.ts';
+import { errorOf } from '../../helpers/errors.ts';
 
 const t = useTestDatabase();
 
-async function world() {
-  const operator = await buildOperator(t.db);
-  const reseller = await buildAccount(t.db, operator, { kind: 'reseller', slug: 'voipco' });
-  const subReseller = await buildAccount(t.db, reseller, { kind: 'reseller', slug: 'voipco-east' });
-  const acme = await buildAccount(t.db, operator, { slug: 'acme' });
-  const bakery = await buildAccount(t.db, reseller, { slug: 'bakery' });
-  const dental = await buildAccount(t.db, subReseller, { slug: 'dental' });
-  const otherReseller = await buildAccount(t.db, operator, { kind: 'reseller', slug: 'globaltel' });
-  const initech = await buildAccount(t.db, otherReseller, { slug: 'initech' });
-  const staff = ctxFor(t.db, actorOf(operator, 'operator'));
-  return { operator, reseller, subReseller, acme, bakery, dental, otherReseller, initech, staff };
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<DomainError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DomainError);
-  return error as DomainError;
-}
+const world = () => buildHierarchy(t.db);
 
 async function auditCount(action: string) {
   const row = await t.db

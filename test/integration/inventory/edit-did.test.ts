@@ -11,9 +11,19 @@ import {
 } from '../../../core/inventory/edit-did.ts';
 import type { DidFieldValues } from '../../../core/inventory/did-fields.ts';
 import { ManualClock } from '../../../core/shared/clock.ts';
-import { DomainError } from '../../../core/shared/errors.ts';
 import { useTestDatabase } from '../../helpers/database.ts';
-import { actorOf, buildAccount, buildDid, buildOperator, ctxFor } from '../../helpers/factories.ts';
+import {
+  actorOf,
+  buildAccount,
+  buildDid,
+  buildGroup,
+  buildOperator,
+  buildPricingBatch,
+  buildProvider,
+  buildVendorBatch,
+  ctxFor,
+} from '../../helpers/factories.ts';
+import { errorOf } from '../../helpers/errors.ts';
 
 const t = useTestDatabase();
 
@@ -22,60 +32,43 @@ async function world() {
   const reseller = await buildAccount(t.db, operator, { kind: 'reseller', slug: 'voipco' });
   const bakery = await buildAccount(t.db, reseller, { slug: 'bakery' });
   const acme = await buildAccount(t.db, operator, { slug: 'acme' });
-  const northstar = await t.db
-    .insertInto('providers')
-    .values({ name: 'NorthStar' })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  const bluewave = await t.db
-    .insertInto('providers')
-    .values({ name: 'BlueWave' })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  const vendorBatch = await t.db
-    .insertInto('vendor_batches')
-    .values({ provider_id: northstar.id, name: 'NS-2026-01', activation_cost: 30, recurring_cost: 45 })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  const group = await t.db
-    .insertInto('did_groups')
-    .values({ name: 'New York' })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  const retail = await t.db
-    .insertInto('pricing_batches')
-    .values({ owner_account_id: operator.id, name: 'Retail', setup_fee: 500, recurring_fee: 300 })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  const wholesale = await t.db
-    .insertInto('pricing_batches')
-    .values({
-      owner_account_id: operator.id,
-      name: 'Wholesale',
-      setup_fee: 0,
-      recurring_fee: 50,
-      billing_type: 'recurring',
-      billing_period: 'days',
-      billing_days: 28,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  const euro = await t.db
-    .insertInto('pricing_batches')
-    .values({
-      owner_account_id: operator.id,
-      name: 'Euro',
-      setup_fee: 100,
-      recurring_fee: 100,
-      currency: 'EUR',
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  const resellerBatch = await t.db
-    .insertInto('pricing_batches')
-    .values({ owner_account_id: reseller.id, name: 'Voipco Retail', setup_fee: 900, recurring_fee: 700 })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const northstar = await buildProvider(t.db, { name: 'NorthStar' });
+  const bluewave = await buildProvider(t.db, { name: 'BlueWave' });
+  const vendorBatch = await buildVendorBatch(t.db, {
+    provider_id: northstar.id,
+    name: 'NS-2026-01',
+    activation_cost: 30,
+    recurring_cost: 45,
+  });
+  const group = await buildGroup(t.db, { name: 'New York' });
+  const retail = await buildPricingBatch(t.db, {
+    owner_account_id: operator.id,
+    name: 'Retail',
+    setup_fee: 500,
+    recurring_fee: 300,
+  });
+  const wholesale = await buildPricingBatch(t.db, {
+    owner_account_id: operator.id,
+    name: 'Wholesale',
+    setup_fee: 0,
+    recurring_fee: 50,
+    billing_type: 'recurring',
+    billing_period: 'days',
+    billing_days: 28,
+  });
+  const euro = await buildPricingBatch(t.db, {
+    owner_account_id: operator.id,
+    name: 'Euro',
+    setup_fee: 100,
+    recurring_fee: 100,
+    currency: 'EUR',
+  });
+  const resellerBatch = await buildPricingBatch(t.db, {
+    owner_account_id: reseller.id,
+    name: 'Voipco Retail',
+    setup_fee: 900,
+    recurring_fee: 700,
+  });
   const staff = ctxFor(t.db, actorOf(operator, 'operator'));
   return {
     operator,
@@ -92,15 +85,6 @@ async function world() {
     resellerBatch,
     staff,
   };
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<DomainError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DomainError);
-  return error as DomainError;
 }
 
 async function count(table: 'dids' | 'audit_events', action?: string): Promise<number> {

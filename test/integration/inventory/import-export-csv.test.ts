@@ -4,18 +4,14 @@ import { exportDidsCsv } from '../../../core/inventory/export-csv.ts';
 import { importDidsCsv, type ImportProgress } from '../../../core/inventory/import-csv.ts';
 import { DomainError } from '../../../core/shared/errors.ts';
 import { useTestDatabase } from '../../helpers/database.ts';
-import { actorOf, buildAccount, buildOperator, ctxFor } from '../../helpers/factories.ts';
+import { actorOf, buildAccount, buildOperator, buildProvider, ctxFor } from '../../helpers/factories.ts';
 
 const t = useTestDatabase();
 
 async function setup() {
   const operator = await buildOperator(t.db);
   const staff = ctxFor(t.db, actorOf(operator, 'operator'));
-  const provider = await t.db
-    .insertInto('providers')
-    .values({ name: 'NorthStar' })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const provider = await buildProvider(t.db, { name: 'NorthStar' });
   await t.db.insertInto('did_groups').values({ name: 'US Local' }).execute();
   await t.db
     .insertInto('pricing_batches')

@@ -1,33 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { searchDids, type DidFilter, type SearchOptions } from '../../../core/inventory/search-dids.ts';
-import { DomainError } from '../../../core/shared/errors.ts';
 import type { Ctx } from '../../../core/context.ts';
 import { useTestDatabase } from '../../helpers/database.ts';
-import { actorOf, buildAccount, buildDid, buildOperator, ctxFor } from '../../helpers/factories.ts';
+import {
+  actorOf,
+  buildDid,
+  buildGroup,
+  buildHierarchy,
+  buildPricingBatch,
+  buildProvider,
+  buildVendorBatch,
+  ctxFor,
+} from '../../helpers/factories.ts';
+import { errorOf } from '../../helpers/errors.ts';
 
 const t = useTestDatabase();
 
-async function world() {
-  const operator = await buildOperator(t.db);
-  const reseller = await buildAccount(t.db, operator, { kind: 'reseller', slug: 'voipco' });
-  const subReseller = await buildAccount(t.db, reseller, { kind: 'reseller', slug: 'voipco-east' });
-  const acme = await buildAccount(t.db, operator, { slug: 'acme' });
-  const bakery = await buildAccount(t.db, reseller, { slug: 'bakery' });
-  const dental = await buildAccount(t.db, subReseller, { slug: 'dental' });
-  const otherReseller = await buildAccount(t.db, operator, { kind: 'reseller', slug: 'globaltel' });
-  const initech = await buildAccount(t.db, otherReseller, { slug: 'initech' });
-  const staff = ctxFor(t.db, actorOf(operator, 'operator'));
-  return { operator, reseller, subReseller, acme, bakery, dental, otherReseller, initech, staff };
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<DomainError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DomainError);
-  return error as DomainError;
-}
+const world = () => buildHierarchy(t.db);
 
 /** The numbers one page of a search returns, in order. */
 async function numbers(ctx: Ctx, filter: DidFilter, options: SearchOptions = {}): Promise<string[]> {
@@ -93,46 +82,34 @@ describe('vanity and prefix patterns', () => {
 
 describe('filters', () => {
   async function catalog(ownerId: number) {
-    const northstar = await t.db
-      .insertInto('providers')
-      .values({ name: 'NorthStar' })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    const bluewave = await t.db
-      .insertInto('providers')
-      .values({ name: 'BlueWave' })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    const batchA = await t.db
-      .insertInto('vendor_batches')
-      .values({ provider_id: northstar.id, name: 'NS-2026-01', activation_cost: 10, recurring_cost: 20 })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    const batchB = await t.db
-      .insertInto('vendor_batches')
-      .values({ provider_id: bluewave.id, name: 'BW-2026-02', activation_cost: 10, recurring_cost: 20 })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    const tollFree = await t.db
-      .insertInto('did_groups')
-      .values({ name: 'Toll Free' })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    const newYork = await t.db
-      .insertInto('did_groups')
-      .values({ name: 'New York' })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    const retail = await t.db
-      .insertInto('pricing_batches')
-      .values({ owner_account_id: ownerId, name: 'Retail', setup_fee: 100, recurring_fee: 200 })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    const wholesale = await t.db
-      .insertInto('pricing_batches')
-      .values({ owner_account_id: ownerId, name: 'Wholesale', setup_fee: 0, recurring_fee: 50 })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const northstar = await buildProvider(t.db, { name: 'NorthStar' });
+    const bluewave = await buildProvider(t.db, { name: 'BlueWave' });
+    const batchA = await buildVendorBatch(t.db, {
+      provider_id: northstar.id,
+      name: 'NS-2026-01',
+      activation_cost: 10,
+      recurring_cost: 20,
+    });
+    const batchB = await buildVendorBatch(t.db, {
+      provider_id: bluewave.id,
+      name: 'BW-2026-02',
+      activation_cost: 10,
+      recurring_cost: 20,
+    });
+    const tollFree = await buildGroup(t.db, { name: 'Toll Free' });
+    const newYork = await buildGroup(t.db, { name: 'New York' });
+    const retail = await buildPricingBatch(t.db, {
+      owner_account_id: ownerId,
+      name: 'Retail',
+      setup_fee: 100,
+      recurring_fee: 200,
+    });
+    const wholesale = await buildPricingBatch(t.db, {
+      owner_account_id: ownerId,
+      name: 'Wholesale',
+      setup_fee: 0,
+      recurring_fee: 50,
+    });
     return { northstar, bluewave, batchA, batchB, tollFree, newYork, retail, wholesale };
   }
 

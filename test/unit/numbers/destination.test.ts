@@ -3,16 +3,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { parseDestination } from '../../../core/numbers/destination.ts';
 import { DomainError } from '../../../core/shared/errors.ts';
-
-function errorOf(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError, but nothing was thrown');
-}
+import { syncErrorOf } from '../../helpers/errors.ts';
 
 const HELP =
   'Use a SIP URI (sip:user@host[:port]), a phone number with country code (+1 212 555 0123), or an extension (ext:1001).';
@@ -87,7 +78,7 @@ describe('parseDestination', () => {
       ['123456789', '"123456789" is not a valid phone number.'],
       ['+999 123 4567', '"+999 123 4567" is not a valid phone number.'],
     ])('%j', (typed, message) => {
-      const error = errorOf(() => parseDestination(typed));
+      const error = syncErrorOf(() => parseDestination(typed));
       expect(error).toMatchObject({ code: 'invalid', message, help: HELP, field: 'destination' });
     });
   });

@@ -9,16 +9,7 @@ import {
   tryParseNumber,
 } from '../../../core/numbers/phone-number.ts';
 import { DomainError } from '../../../core/shared/errors.ts';
-
-function errorOf(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError, but nothing was thrown');
-}
+import { syncErrorOf } from '../../helpers/errors.ts';
 
 describe('parseNumber', () => {
   it.each([
@@ -145,19 +136,19 @@ describe('parseNumber', () => {
       ],
       ['+800 1234 5678', '+800 1234 5678 is a non-geographic (+800) number, not one of a country.'],
     ])('%j', (typed, message) => {
-      const error = errorOf(() => parseNumber(typed));
+      const error = syncErrorOf(() => parseNumber(typed));
       expect(error).toMatchObject({ code: 'invalid', message, help: HELP, field: 'number' });
       expect(tryParseNumber(typed)).toBeNull();
     });
 
     it('shortens a long input in the message', () => {
       const typed = 'x'.repeat(500);
-      const error = errorOf(() => parseNumber(typed));
+      const error = syncErrorOf(() => parseNumber(typed));
       expect(error.code).toBe('invalid');
       expect(error.message).toBe(
         `"${'x'.repeat(37)}..." is not a phone number: use digits, spaces, dashes and an optional leading +.`,
       );
-      expect(errorOf(() => parseNumber('1'.repeat(60))).message).toBe(
+      expect(syncErrorOf(() => parseNumber('1'.repeat(60))).message).toBe(
         `${'1'.repeat(37)}... has too many digits (15 at most, with the country code).`,
       );
     });

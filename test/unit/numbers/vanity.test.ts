@@ -3,16 +3,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { keypadDigit, lettersToDigits, matchesPattern, parsePattern } from '../../../core/numbers/vanity.ts';
 import { DomainError } from '../../../core/shared/errors.ts';
-
-function errorOf(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError, but nothing was thrown');
-}
+import { syncErrorOf } from '../../helpers/errors.ts';
 
 // ITU E.161: 2 ABC, 3 DEF, 4 GHI, 5 JKL, 6 MNO, 7 PQRS, 8 TUV, 9 WXYZ.
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
@@ -117,7 +108,7 @@ describe('parsePattern', () => {
       ['+%?*', '"+%?*" has no digits or letters to search for.'],
       ['1'.repeat(41), 'The search pattern is too long (40 characters at most).'],
     ])('%j', (typed, message) => {
-      const error = errorOf(() => parsePattern(typed));
+      const error = syncErrorOf(() => parsePattern(typed));
       expect(error.code).toBe('invalid');
       expect(error.message).toBe(message);
       expect(error.help).toContain('e.g. 1800%VOIP');

@@ -13,16 +13,7 @@ import {
   unitsToDecimal,
 } from '../../../core/shared/money.ts';
 import { DomainError } from '../../../core/shared/errors.ts';
-
-function errorOf(run: () => unknown): DomainError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError, but nothing was thrown');
-}
+import { syncErrorOf } from '../../helpers/errors.ts';
 
 describe('currencyExponent and isCurrencyCode', () => {
   it('knows the minor units of a currency', () => {
@@ -66,7 +57,7 @@ describe('parseMoney', () => {
 
   it('refuses a negative amount and says to use 0', () => {
     for (const typed of ['-1.50', '-0', '$-1', ' -12 ']) {
-      const error = errorOf(() => parseMoney(typed, 'USD', 'The setup fee'));
+      const error = syncErrorOf(() => parseMoney(typed, 'USD', 'The setup fee'));
       expect(error.code).toBe('invalid');
       expect(error.message).toBe(`The setup fee cannot be negative (got ${typed.trim()}).`);
       expect(error.help).toBe('Use 0 for free.');
@@ -74,13 +65,13 @@ describe('parseMoney', () => {
   });
 
   it('refuses more decimals than the currency has', () => {
-    expect(errorOf(() => parseMoney('1.505', 'USD')).message).toBe(
+    expect(syncErrorOf(() => parseMoney('1.505', 'USD')).message).toBe(
       'The amount has more than 2 decimal places (got 1.505).',
     );
-    expect(errorOf(() => parseMoney('0.001', 'EUR')).message).toBe(
+    expect(syncErrorOf(() => parseMoney('0.001', 'EUR')).message).toBe(
       'The amount has more than 2 decimal places (got 0.001).',
     );
-    expect(errorOf(() => parseMoney('1.5', 'JPY')).message).toBe(
+    expect(syncErrorOf(() => parseMoney('1.5', 'JPY')).message).toBe(
       'The amount has more than 0 decimal places (got 1.5).',
     );
   });
@@ -100,23 +91,23 @@ describe('parseMoney', () => {
     '1 50',
     '٣',
   ])('refuses %j as not an amount', (typed) => {
-    const error = errorOf(() => parseMoney(typed, 'USD', 'The monthly fee'));
+    const error = syncErrorOf(() => parseMoney(typed, 'USD', 'The monthly fee'));
     expect(error.code).toBe('invalid');
     expect(error.message).toBe(`The monthly fee must be an amount like 1.50 (got "${typed.trim()}").`);
   });
 
   it('refuses amounts beyond exact integers, saying they are too large', () => {
-    expect(errorOf(() => parseMoney('90071992547409.92', 'USD')).message).toBe(
+    expect(syncErrorOf(() => parseMoney('90071992547409.92', 'USD')).message).toBe(
       'The amount is too large (got 90071992547409.92).',
     );
-    expect(errorOf(() => parseMoney('9'.repeat(400), 'JPY')).message).toMatch(/^The amount is too large/);
+    expect(syncErrorOf(() => parseMoney('9'.repeat(400), 'JPY')).message).toMatch(/^The amount is too large/);
     expect(parseMoney('90071992547409.91', 'USD')).toBe(Number.MAX_SAFE_INTEGER);
   });
 
   it('reads rates in micro-units', () => {
     expect(parseRate('0.0045')).toBe(4500);
     expect(parseRate('1')).toBe(1_000_000);
-    expect(errorOf(() => parseRate('0.0000001', 'The cost per minute')).message).toBe(
+    expect(syncErrorOf(() => parseRate('0.0000001', 'The cost per minute')).message).toBe(
       'The cost per minute has more than 6 decimal places (got 0.0000001).',
     );
   });
