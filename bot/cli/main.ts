@@ -130,6 +130,12 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// `npm run did -- export | head`: the reader closing the pipe early is a normal way to stop, not a crash.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 // Exit explicitly: the embedded PostgreSQL package hooks process exit and would report 0 for any failure.
 // First let stdout and stderr drain: process.exit() drops what is still queued for a pipe.
 const exitCode = await main(process.argv.slice(2));
