@@ -201,24 +201,52 @@ export interface SearchOptions {
 
 /** A DID as people look at it: the row plus the names of what it refers to. */
 export function selectDidView(db: Executor) {
+  // Names come from scalar subqueries, not joins: with six joins the planner spent ~12 ms per search
+  // weighing join orders on a million-row inventory, for a query that runs in under 1 ms.
   return db
     .selectFrom('dids')
-    .leftJoin('accounts as owner', 'owner.id', 'dids.owner_account_id')
-    .leftJoin('accounts as customer', 'customer.id', 'dids.assigned_account_id')
-    .leftJoin('did_groups', 'did_groups.id', 'dids.group_id')
-    .leftJoin('providers', 'providers.id', 'dids.provider_id')
-    .leftJoin('vendor_batches', 'vendor_batches.id', 'dids.vendor_batch_id')
-    .leftJoin('pricing_batches', 'pricing_batches.id', 'dids.pricing_batch_id')
     .selectAll('dids')
-    .select([
-      'owner.slug as owner_slug',
-      'owner.path as owner_path',
-      'customer.slug as customer_slug',
-      'customer.path as customer_path',
-      'did_groups.name as group_name',
-      'providers.name as provider_name',
-      'vendor_batches.name as vendor_batch_name',
-      'pricing_batches.name as pricing_batch_name',
+    .select((eb) => [
+      eb
+        .selectFrom('accounts')
+        .select('slug')
+        .whereRef('accounts.id', '=', 'dids.owner_account_id')
+        .as('owner_slug'),
+      eb
+        .selectFrom('accounts')
+        .select('path')
+        .whereRef('accounts.id', '=', 'dids.owner_account_id')
+        .as('owner_path'),
+      eb
+        .selectFrom('accounts')
+        .select('slug')
+        .whereRef('accounts.id', '=', 'dids.assigned_account_id')
+        .as('customer_slug'),
+      eb
+        .selectFrom('accounts')
+        .select('path')
+        .whereRef('accounts.id', '=', 'dids.assigned_account_id')
+        .as('customer_path'),
+      eb
+        .selectFrom('did_groups')
+        .select('name')
+        .whereRef('did_groups.id', '=', 'dids.group_id')
+        .as('group_name'),
+      eb
+        .selectFrom('providers')
+        .select('name')
+        .whereRef('providers.id', '=', 'dids.provider_id')
+        .as('provider_name'),
+      eb
+        .selectFrom('vendor_batches')
+        .select('name')
+        .whereRef('vendor_batches.id', '=', 'dids.vendor_batch_id')
+        .as('vendor_batch_name'),
+      eb
+        .selectFrom('pricing_batches')
+        .select('name')
+        .whereRef('pricing_batches.id', '=', 'dids.pricing_batch_id')
+        .as('pricing_batch_name'),
     ]);
 }
 
