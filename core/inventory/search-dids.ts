@@ -8,7 +8,7 @@ import { findAccount, type AccountRef } from '../accounts/accounts.ts';
 import { requirePermission } from '../accounts/permissions.ts';
 import { checkCurrency, resolveNamed } from '../catalog/catalog.ts';
 import type { Ctx, Executor } from '../context.ts';
-import { parsePattern } from '../numbers/vanity.ts';
+import { parsePattern, type NumberPattern } from '../numbers/vanity.ts';
 import { invalid } from '../shared/errors.ts';
 import { parseMoney } from '../shared/money.ts';
 
@@ -36,8 +36,7 @@ export interface DidFilter {
 
 /** A filter with names resolved to ids and text parsed: what the SQL is built from. */
 export interface ResolvedFilter {
-  readonly like?: string;
-  readonly prefix?: string;
+  readonly number?: NumberCondition;
   readonly country?: string;
   readonly areaCode?: string;
   readonly city?: string;
@@ -83,8 +82,7 @@ export async function resolveFilter(ctx: Ctx, filter: DidFilter): Promise<Resolv
   const pricing = filter.pricingBatch?.trim();
 
   return {
-    like: pattern?.like,
-    prefix: pattern?.prefix ? '+' + pattern.prefix : undefined,
+    number: pattern ? numberCondition(pattern) : undefined,
     country,
     areaCode,
     city: filter.city?.trim() || undefined,
@@ -137,16 +135,47 @@ async function scopeOf(db: Executor, actor: Actor): Promise<number[] | undefined
   return rows.map((r) => r.id);
 }
 
+/**
+ * How a number pattern becomes SQL the indexes can serve. A pattern's literal prefix is a range on the
+ * number's btree; an anchored pattern's later literal digits go to the trigram index as a plain infix
+ * (the prefix's trigrams are in nearly every number and made that index scan the whole table), and the
+ * exact pattern is re-checked on the remainder in a form no index claims.
+ */
+export interface NumberCondition {
+  /** '+1800': number >= prefix and < prefix + U+FFFF. */
+  readonly prefix?: string;
+  /** A whole LIKE pattern, for patterns that match anywhere ('%8647%'). */
+  readonly like?: string;
+  /** '%8647%': the longest literal run after the prefix, for the trigram index (3 digits or more). */
+  readonly contains?: string;
+  /** The exact pattern for what follows the prefix: substr(number, from) LIKE like. */
+  readonly rest?: { readonly from: number; readonly like: string };
+}
+
+export function numberCondition(pattern: NumberPattern): NumberCondition {
+  if (!pattern.anchored) return { like: pattern.like };
+  const prefix = '+' + pattern.prefix;
+  const rest = pattern.like.slice(prefix.length);
+  if (rest === '%') return { prefix };
+  const longest = rest.split(/[%_]/).reduce((a, b) => (b.length > a.length ? b : a), '');
+  return {
+    prefix,
+    contains: longest.length >= 3 ? `%${longest}%` : undefined,
+    rest: { from: prefix.length + 1, like: rest },
+  };
+}
+
 export type DidsEb = ExpressionBuilder<Database, 'dids'>;
 
 /** The WHERE clause of a resolved filter, including the actor's scope. */
 export function filterExpression(eb: DidsEb, f: ResolvedFilter) {
   const and = [];
-  if (f.like !== undefined) and.push(eb('dids.number', 'like', f.like));
-  if (f.prefix !== undefined) {
-    // Spelled out as a range so the planner always sees it, whatever it makes of the LIKE.
-    and.push(eb('dids.number', '>=', f.prefix), eb('dids.number', '<', f.prefix + '\uffff'));
-  }
+  const n = f.number;
+  if (n?.prefix !== undefined)
+    and.push(eb('dids.number', '>=', n.prefix), eb('dids.number', '<', n.prefix + '\uffff'));
+  if (n?.like !== undefined) and.push(eb('dids.number', 'like', n.like));
+  if (n?.contains !== undefined) and.push(eb('dids.number', 'like', n.contains));
+  if (n?.rest !== undefined) and.push(sql<boolean>`substr(dids.number, ${n.rest.from}) LIKE ${n.rest.like}`);
   if (f.country !== undefined) and.push(eb('dids.country', '=', f.country));
   if (f.areaCode !== undefined) and.push(eb('dids.area_code', '=', f.areaCode));
   if (f.city !== undefined) and.push(eb('dids.city', '=', f.city));

@@ -63,7 +63,8 @@ export function parsePattern(input: string): NumberPattern {
     throw invalid(`"${input.trim()}" has no digits or letters to search for.`, { help: PATTERN_HELP });
   }
   const body = digits.replace(/%$/, '');
-  const like = (anchored ? '+' : '%') + body + '%';
+  // Unanchored patterns still start with the number's '+': in SQL, a leading _ would otherwise match it.
+  const like = (anchored ? '+' : '+%') + body + '%';
   const prefix = anchored ? (/^[0-9]*/.exec(body)?.[0] ?? '') : '';
   return { digits, anchored, like, prefix };
 }

@@ -51,7 +51,7 @@ describe('parsePattern', () => {
   });
 
   it('reads VOIP as 8647 anywhere, in either case', () => {
-    const anywhere = { digits: '8647', anchored: false, like: '%8647%', prefix: '' };
+    const anywhere = { digits: '8647', anchored: false, like: '+%8647%', prefix: '' };
     expect(parsePattern('VOIP')).toEqual(anywhere);
     expect(parsePattern('voip')).toEqual(anywhere);
     expect(parsePattern('  VoIp ')).toEqual(anywhere);
@@ -186,8 +186,8 @@ describe('parsePattern', () => {
               expect((error as DomainError).code).toBe('invalid');
               return;
             }
-            expect(pattern.like).toMatch(/^[+%][0-9%_]*%$/);
-            expect(pattern.like.startsWith('+')).toBe(pattern.anchored);
+            expect(pattern.like).toMatch(/^[+][0-9%_]*%$/);
+            expect(pattern.like.startsWith('+%')).toBe(!pattern.anchored);
             expect(pattern.digits).toMatch(/^[0-9%_]+$/);
             expect(pattern.digits).toMatch(/[0-9]/);
             expect(pattern.like.startsWith(`+${pattern.prefix}`) || !pattern.anchored).toBe(true);
