@@ -1,6 +1,7 @@
-// Starts didops: `node bin/start.ts [web|worker|all]` (`npm start` = all). Every role shares this entry:
-// read the configuration, open (and migrate) the database, load demo data into a fresh embedded one, then
-// start the web listener and/or the worker. SIGTERM / SIGINT stop it cleanly; a second signal at once.
+// Starts didops: `node bin/start.ts [web|worker|bot|all]` (`npm start` = all). Every role shares this
+// entry: read the configuration, open (and migrate) the database, load demo data into a fresh embedded
+// one, then start the web listener, the worker and/or the chat bots that hold a connection (Slack Socket
+// Mode, Telegram long polling). SIGTERM / SIGINT stop it cleanly; a second signal at once.
 import { configOrExit, explain } from '../core/runtime/cli.ts';
 import { openDatabase } from '../core/runtime/database.ts';
 import { loadDemoDataIfEmpty } from '../core/runtime/demo.ts';
@@ -8,10 +9,11 @@ import { createLogger } from '../core/runtime/logger.ts';
 import { handleShutdownSignals } from '../core/runtime/shutdown.ts';
 import { startWorker } from '../core/runtime/worker.ts';
 import { systemClock } from '../core/shared/clock.ts';
+import { createChatBots } from '../bot/chat-bots.ts';
 import { createWebApp } from '../storefront/app.ts';
 import { startWebServer } from '../storefront/server.ts';
 
-const ROLES = ['web', 'worker', 'all'] as const;
+const ROLES = ['web', 'worker', 'bot', 'all'] as const;
 type Role = (typeof ROLES)[number];
 
 const WEB_GRACE_MS = 10_000;
@@ -20,10 +22,11 @@ function parseRole(args: readonly string[]): Role {
   const [role = 'all', ...rest] = args;
   if ((ROLES as readonly string[]).includes(role) && rest.length === 0) return role as Role;
   process.stderr.write(
-    `Usage: node bin/start.ts [web|worker|all]\n` +
-      `  web     storefront, webhooks and APIs on PORT\n` +
+    `Usage: node bin/start.ts [web|worker|bot|all]\n` +
+      `  web     storefront, webhooks, the Slack endpoint and APIs on PORT\n` +
       `  worker  scheduled jobs\n` +
-      `  all     both in one process (default; what \`npm start\` runs)\n` +
+      `  bot     Slack Socket Mode and Telegram long polling (run exactly one)\n` +
+      `  all     everything in one process (default; what \`npm start\` runs)\n` +
       `Unknown arguments: ${args.join(' ')}\n`,
   );
   process.exit(1);
@@ -54,9 +57,21 @@ try {
     shutdown.add('worker', () => worker.stop());
   }
 
+  const bots = createChatBots(
+    { db: database.db, clock: systemClock, settings: { didAgingDays: config.didAgingDays }, config, log },
+    { web: role === 'web' || role === 'all', bot: role === 'bot' || role === 'all' },
+  );
+  shutdown.add('chat bots', () => bots.stop());
+
   if (role === 'web' || role === 'all') {
     const webLog = log.child({ role: 'web' });
-    const app = createWebApp({ db: database.db, config, log: webLog });
+    const app = createWebApp({
+      db: database.db,
+      config,
+      log: webLog,
+      slackRouter: bots.slackRouter,
+      telegramWebhook: bots.telegramWebhook,
+    });
     const web = await startWebServer(app, { port: config.port, log: webLog });
     shutdown.add('web', async () => {
       const { forced } = await web.close(WEB_GRACE_MS);
@@ -64,6 +79,9 @@ try {
     });
     webLog.info({ url: web.url, publicUrl: config.publicUrl }, `Listening on ${web.url}`);
   }
+
+  await bots.start();
+  if (bots.running.length) log.info({ bots: bots.running }, `Chat: ${bots.running.join(', ')}`);
 
   log.info({ role, ms: Date.now() - started, embeddedDatabase: database.embedded }, 'didops is running');
   await shutdown.started();

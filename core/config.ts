@@ -57,6 +57,10 @@ const envSchema = z
     SLACK_BOT_TOKEN: prefixed('xoxb-', 'a Slack bot token'),
     SLACK_APP_TOKEN: prefixed('xapp-', 'a Slack app-level token'),
     SLACK_ADMIN_USERS: idList,
+    SLACK_AUDIT_CHANNEL: optionalString.refine((s) => s === undefined || /^[CG][A-Z0-9]{2,}$/.test(s), {
+      message:
+        'expected a Slack channel id such as C0123456789 (channel details → Copy channel ID), not its name',
+    }),
     TELEGRAM_BOT_TOKEN: optionalString.refine((s) => s === undefined || /^\d+:[\w-]{20,}$/.test(s), {
       message: 'expected a Telegram bot token like 123456:ABC-DEF... from @BotFather',
     }),
@@ -109,6 +113,8 @@ const envSchema = z
       }
       if (env.SLACK_APP_TOKEN)
         need('SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN is set', 'Socket Mode still replies as the bot');
+      if (env.SLACK_AUDIT_CHANNEL)
+        need('SLACK_BOT_TOKEN', 'SLACK_AUDIT_CHANNEL is set', 'the bot posts the audit lines there');
       if (env.TELEGRAM_WEBHOOK_SECRET) {
         need('TELEGRAM_BOT_TOKEN', 'TELEGRAM_WEBHOOK_SECRET is set', 'the webhook belongs to a bot');
         need(
@@ -143,6 +149,8 @@ export interface Config {
     readonly appToken: string | undefined;
     readonly adminUsers: readonly string[];
     readonly apiUrl: string | undefined;
+    /** SLACK_AUDIT_CHANNEL: channel id where changes made from Slack are announced. */
+    readonly auditChannel: string | undefined;
   };
   readonly telegram: {
     readonly botToken: string | undefined;
@@ -199,6 +207,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       appToken: e.SLACK_APP_TOKEN,
       adminUsers: Object.freeze(e.SLACK_ADMIN_USERS),
       apiUrl: e.SLACK_API_URL,
+      auditChannel: e.SLACK_AUDIT_CHANNEL,
     }),
     telegram: Object.freeze({
       botToken: e.TELEGRAM_BOT_TOKEN,

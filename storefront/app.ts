@@ -1,6 +1,6 @@
-// The web role's express app. For now: liveness and readiness probes, a JSON 404 and the last-resort error
-// handler. Storefront pages, webhooks, the Slack endpoint and the routing API are mounted here as they come.
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+// The web role's express app: liveness and readiness probes, the Slack and Telegram endpoints, a JSON 404
+// and the last-resort error handler. Storefront pages, payment webhooks and the routing API join it later.
+import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Router } from 'express';
 import { sql } from 'kysely';
 import type { Config } from '../core/config.ts';
 import type { Db } from '../core/db/connect.ts';
@@ -10,6 +10,9 @@ export interface WebDeps {
   readonly db: Db;
   readonly config: Config;
   readonly log: Logger;
+  /** Chat front doors delivered over HTTP (see bot/chat-bots.ts). */
+  readonly slackRouter?: Router;
+  readonly telegramWebhook?: RequestHandler;
 }
 
 const READINESS_TIMEOUT_MS = 2_000;
@@ -39,6 +42,10 @@ export function createWebApp(deps: WebDeps): Express {
     deps.log.warn({ reason: problem }, 'Readiness check failed: the database does not answer');
     res.status(503).json({ status: 'unavailable', database: 'down' });
   });
+
+  // Bolt verifies Slack's signature over the raw body: nothing may parse the body before it.
+  if (deps.slackRouter) app.use(deps.slackRouter);
+  if (deps.telegramWebhook) app.post('/telegram/webhook', deps.telegramWebhook);
 
   app.use((req, res) => {
     res.status(404).json({ error: 'not_found', message: `Nothing here: ${req.method} ${req.path}` });

@@ -31,7 +31,9 @@ import { formatNumber } from '../../core/numbers/phone-number.ts';
 import { formatMoney, microsToDecimal } from '../../core/shared/money.ts';
 import { COMMANDS, type Command } from './grammar.ts';
 import { findSpec } from './parse.ts';
-import { reply, type Action, type Block, type Reply } from './reply.ts';
+import { reply, withEffect, type Action, type Block, type Reply } from './reply.ts';
+import { executeTransfer } from './transfer-reply.ts';
+import { setAccountCallTransfer } from '../../core/transfer/call-transfer.ts';
 
 /** What only the CLI can offer: files, standard output and a progress line. */
 export interface ConsoleIo {
@@ -94,12 +96,15 @@ export async function executeCommand(ctx: Ctx, command: Command, options: Execut
         expectedVersion: command.version,
       });
       const number = formatNumber(result.unchanged[0] ?? result.assigned[0] ?? command.number);
-      return reply({
-        type: 'text',
-        text: result.assigned.length
-          ? `✓ ${number} is now assigned to ${result.account.slug}.`
-          : `${number} was already assigned to ${result.account.slug}; nothing changed.`,
-      });
+      return withEffect(
+        reply({
+          type: 'text',
+          text: result.assigned.length
+            ? `✓ ${number} is now assigned to ${result.account.slug}.`
+            : `${number} was already assigned to ${result.account.slug}; nothing changed.`,
+        }),
+        result.assigned.length ? `assigned ${number} to ${result.account.slug}` : undefined,
+      );
     }
     case 'assign first':
       return bulkReply(
@@ -115,16 +120,21 @@ export async function executeCommand(ctx: Ctx, command: Command, options: Execut
         number: command.number,
         expectedVersion: command.version,
       });
-      return reply(
-        { type: 'text', text: `✓ ${formatNumber(did.number)} is released.` },
-        {
-          type: 'text',
-          text: agingUntil
-            ? `It rests until ${day(agingUntil)} before it is offered again.`
-            : 'It is available again now.',
-        },
+      return withEffect(
+        reply(
+          { type: 'text', text: `✓ ${formatNumber(did.number)} is released.` },
+          {
+            type: 'text',
+            text: agingUntil
+              ? `It rests until ${day(agingUntil)} before it is offered again.`
+              : 'It is available again now.',
+          },
+        ),
+        `released ${formatNumber(did.number)}`,
       );
     }
+    case 'transfer':
+      return executeTransfer(ctx, command, options.channel);
     case 'aging end': {
       const { did } = await endAging(ctx, command.number);
       return reply({ type: 'text', text: `✓ ${formatNumber(did.number)} is available again.` });
@@ -215,6 +225,22 @@ export async function executeCommand(ctx: Ctx, command: Command, options: Execut
         email: o.email,
       });
       return reply({ type: 'text', text: `✓ Created ${account.kind} ${account.slug} (id ${account.id}).` });
+    }
+    case 'account transfer': {
+      const { account, changed } = await setAccountCallTransfer(ctx, {
+        account: command.account,
+        enabled: command.enabled,
+      });
+      const state = command.enabled ? 'on' : 'off';
+      return withEffect(
+        reply({
+          type: 'text',
+          text: changed
+            ? `✓ Call transfer is ${state} for ${account.slug}${command.enabled ? '' : ' and every account below it'}.`
+            : `Call transfer already was ${state} for ${account.slug}; nothing changed.`,
+        }),
+        changed ? `turned call transfer ${state} for account ${account.slug}` : undefined,
+      );
     }
     case 'account list': {
       const accounts = await listAccounts(ctx);
@@ -492,7 +518,12 @@ function bulkReply(result: AssignResult, requested: number): Reply {
       },
     );
   }
-  return reply(...blocks);
+  return withEffect(
+    reply(...blocks),
+    result.assigned.length
+      ? `assigned ${result.assigned.length} number${result.assigned.length === 1 ? '' : 's'} to ${result.account.slug} (${result.assigned.slice(0, 5).map(formatNumber).join(', ')}${result.assigned.length > 5 ? ', …' : ''})`
+      : undefined,
+  );
 }
 
 function changed(result: { did: DidView; changed: boolean }, what: string): Reply {

@@ -2,6 +2,8 @@
 // typed command. Slack, Telegram and the CLI all parse through this one table.
 import { DID_FIELDS, type DidFieldValues } from '../../core/inventory/did-fields.ts';
 import type { DidFilter, Sort } from '../../core/inventory/search-dids.ts';
+import type { TransferCondition } from '../../core/transfer/call-transfer.ts';
+import { closest } from '../../core/shared/suggest.ts';
 
 export type Command =
   | { readonly name: 'help'; readonly topic?: string }
@@ -22,6 +24,12 @@ export type Command =
       readonly account: string;
     }
   | { readonly name: 'release'; readonly number: string; readonly version?: number }
+  | {
+      readonly name: 'transfer';
+      readonly number: string;
+      readonly change: TransferChange;
+      readonly version?: number;
+    }
   | { readonly name: 'import'; readonly file: string }
   | { readonly name: 'export'; readonly filter: DidFilter; readonly file?: string }
   | { readonly name: 'did create'; readonly fields: DidFieldValues }
@@ -37,6 +45,7 @@ export type Command =
       readonly options: Options;
     }
   | { readonly name: 'account list' }
+  | { readonly name: 'account transfer'; readonly account: string; readonly enabled: boolean }
   | { readonly name: 'account suspend' | 'account activate' | 'account close'; readonly account: string }
   | {
       readonly name: 'user create';
@@ -65,6 +74,14 @@ export type Command =
   | { readonly name: 'init'; readonly slug: string; readonly operatorName: string };
 
 export type CommandName = Command['name'];
+
+/** What `transfer <number> …` asks for: show the settings, or change one of them. */
+export type TransferChange =
+  | { readonly kind: 'show' }
+  | { readonly kind: 'switch'; readonly enabled: boolean }
+  | { readonly kind: 'destination'; readonly condition: TransferCondition; readonly destination: string }
+  | { readonly kind: 'ring-timeout'; readonly seconds: number };
+
 export type Options = Readonly<Record<string, string>>;
 
 /** A mistake in how a command was typed; the parser adds the usage line. */
@@ -140,6 +157,72 @@ function chatChannel(word: string): 'slack' | 'telegram' {
   if (channel !== 'slack' && channel !== 'telegram')
     throw new UsageError(`"${word}" is not slack or telegram.`);
   return channel;
+}
+
+/** How people type the transfer conditions (`no answer` as two words is read too). */
+const TRANSFER_CONDITION_WORDS: Readonly<Record<string, TransferCondition>> = {
+  busy: 'busy',
+  noanswer: 'no_answer',
+  'no-answer': 'no_answer',
+  no_answer: 'no_answer',
+  unreachable: 'unreachable',
+  always: 'always',
+};
+const TRANSFER_KEYWORDS = [...Object.keys(TRANSFER_CONDITION_WORDS), 'on', 'off', 'timeout'];
+
+/**
+ * `transfer <number> [<condition> <destination> | on | off | timeout <seconds>]`. The number may be typed
+ * with spaces, so the first keyword ends it; what follows the condition is the destination as typed.
+ */
+function transferCommand(words: readonly string[]): Command {
+  const lower = words.map((w) => w.toLowerCase());
+  const twoWordNoAnswer = (i: number) => lower[i] === 'no' && lower[i + 1] === 'answer';
+  const at = lower.findIndex((w, i) => TRANSFER_KEYWORDS.includes(w) || twoWordNoAnswer(i));
+  const numberWords = at === -1 ? words : words.slice(0, at);
+  need(numberWords, 1, 'the number');
+  checkTransferNumberWords(numberWords);
+  const number = joined(numberWords);
+  if (at === -1) return { name: 'transfer', number, change: { kind: 'show' } };
+
+  const keyword = twoWordNoAnswer(at) ? 'no answer' : lower[at]!;
+  const rest = words.slice(at + keyword.split(' ').length);
+  const condition = keyword === 'no answer' ? 'no_answer' : TRANSFER_CONDITION_WORDS[keyword];
+  if (condition !== undefined) {
+    need(rest, 1, `the destination after ${keyword} (a phone number, sip:user@host, or none to clear it)`);
+    return {
+      name: 'transfer',
+      number,
+      change: { kind: 'destination', condition, destination: joined(rest) },
+    };
+  }
+  if (keyword === 'timeout') {
+    need(rest, 1, 'the seconds after timeout, e.g. timeout 20');
+    const seconds = /^(\d{1,6})s?$/i.exec(rest[0]!);
+    if (rest.length > 1 || !seconds) {
+      throw new UsageError(
+        `"${joined(rest)}" is not a number of seconds: give a whole number, e.g. timeout 20.`,
+      );
+    }
+    return { name: 'transfer', number, change: { kind: 'ring-timeout', seconds: Number(seconds[1]) } };
+  }
+  if (rest.length > 0) throw new UsageError(`"${keyword}" takes nothing after it (got "${joined(rest)}").`);
+  return { name: 'transfer', number, change: { kind: 'switch', enabled: keyword === 'on' } };
+}
+
+/** Words before the keyword are the number: a word that cannot be part of one means the keyword is missing. */
+function checkTransferNumberWords(words: readonly string[]): void {
+  const conditions = 'busy, noanswer, unreachable or always';
+  words.forEach((word, i) => {
+    if (/[:@]/.test(word) || (i > 0 && word.startsWith('+'))) {
+      throw new UsageError(`Missing the condition before "${word}": ${conditions}.`);
+    }
+    if (/^[a-z][a-z_-]*$/i.test(word)) {
+      const near = closest(word, [...TRANSFER_KEYWORDS.filter((k) => !/[_-]/.test(k)), 'none']);
+      throw new UsageError(
+        `"${word}" is not ${conditions}, on, off or timeout.${near.length ? ` Did you mean ${near.join(' or ')}?` : ''}`,
+      );
+    }
+  });
 }
 
 function count(word: string | undefined): number {
@@ -234,6 +317,23 @@ export const COMMANDS: readonly CommandSpec[] = [
       need(words, 1, 'the number');
       return { name: 'release', number: joined(words) };
     },
+  },
+  {
+    name: 'transfer',
+    usage:
+      'transfer <number> [busy|noanswer|unreachable|always <destination|none> | on | off | timeout <seconds>]',
+    summary: "Show or change a number's call transfer",
+    examples: [
+      'transfer +1 866 555 0100',
+      'transfer +1 866 555 0100 busy +44 20 7946 0000',
+      'transfer 18665550100 noanswer sip:desk@pbx.acme.example',
+      'transfer 18665550100 timeout 25',
+      'transfer 18665550100 on',
+      'transfer 18665550100 always none',
+    ],
+    details:
+      'busy, noanswer and unreachable (the primary destination is not registered or fails) send calls on when that happens; always sends every call on. A destination is a phone number with its country code or a SIP address (sip:user@host[:port]); none clears it. timeout sets how many seconds (5 to 300) a call rings before noanswer applies. Set a destination, then turn transfer on; an account whose provider switched call transfer off transfers nothing.',
+    build: transferCommand,
   },
   {
     name: 'aging end',
@@ -351,6 +451,20 @@ export const COMMANDS: readonly CommandSpec[] = [
       if (kind !== 'reseller' && kind !== 'customer')
         throw new UsageError(`"${kind}" is not an account kind: use reseller or customer.`);
       return { name: 'account create', kind, slug: slug!, options: o };
+    },
+  },
+  {
+    name: 'account transfer',
+    usage: 'account transfer <account> on|off',
+    summary: "Allow or stop call transfer on all of an account's numbers (admins)",
+    examples: ['account transfer acme off'],
+    details:
+      "Off overrides each number's own setting, for the account and every account below it; on gives the numbers their own settings back.",
+    build: (words) => {
+      need(words, 2, words.length === 0 ? 'the account and on or off' : 'on or off');
+      const state = words[1]!.toLowerCase();
+      if (state !== 'on' && state !== 'off') throw new UsageError(`"${words[1]}" is not on or off.`);
+      return { name: 'account transfer', account: words[0]!, enabled: state === 'on' };
     },
   },
   {

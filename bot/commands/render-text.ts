@@ -20,7 +20,9 @@ function renderBlock(block: Block): string {
       return block.items.map((item) => `  • ${item}`).join('\n');
     case 'fields': {
       const width = Math.max(...block.pairs.map(([label]) => label.length));
-      return block.pairs.map(([label, value]) => `  ${(label + ':').padEnd(width + 2)}${value}`).join('\n');
+      // "Busy →" already points at its value; only word labels get a colon.
+      const labelled = (label: string) => (/[\w)]$/.test(label) ? label + ':' : label);
+      return block.pairs.map(([label, value]) => `  ${labelled(label).padEnd(width + 2)}${value}`).join('\n');
     }
     case 'table':
       return renderTable(block.columns, block.rows);

@@ -37,8 +37,16 @@ export interface Reply {
   /** For the CLI's exit code; 0 when ok. */
   readonly exitCode: number;
   readonly blocks: readonly Block[];
+  /**
+   * What the command changed, as one line for an audit channel ("assigned +1 866 555 0100 to acme");
+   * absent when it changed nothing.
+   */
+  readonly effect?: string;
 }
 
 export const reply = (...blocks: Block[]): Reply => ({ ok: true, exitCode: 0, blocks });
 
 export const failure = (exitCode: number, ...blocks: Block[]): Reply => ({ ok: false, exitCode, blocks });
+
+/** The same reply, recording what changed (nothing when `effect` is undefined). */
+export const withEffect = (r: Reply, effect: string | undefined): Reply => (effect ? { ...r, effect } : r);

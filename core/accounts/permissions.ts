@@ -5,7 +5,13 @@ import { forbidden } from '../shared/errors.ts';
 import type { Actor } from './actor.ts';
 
 export type Permission =
-  'inventory.read' | 'inventory.write' | 'catalog.write' | 'accounts.read' | 'accounts.write' | 'users.write';
+  | 'inventory.read'
+  | 'inventory.write'
+  | 'catalog.write'
+  | 'accounts.read'
+  | 'accounts.write'
+  | 'users.write'
+  | 'transfer.write';
 
 const RANK: Readonly<Record<UserRole, number>> = { viewer: 0, operator: 1, admin: 2, owner: 3 };
 
@@ -16,6 +22,7 @@ const MINIMUM_ROLE: Readonly<Record<Permission, UserRole>> = {
   'catalog.write': 'admin',
   'accounts.write': 'admin',
   'users.write': 'admin',
+  'transfer.write': 'operator',
 };
 
 const WHAT: Readonly<Record<Permission, string>> = {
@@ -25,18 +32,30 @@ const WHAT: Readonly<Record<Permission, string>> = {
   'catalog.write': 'change providers, groups and pricing batches',
   'accounts.write': 'create or change accounts',
   'users.write': 'create or change users',
+  'transfer.write': 'change call transfer',
 };
 
+/**
+ * What a customer's own users may do: look, and manage call transfer on the numbers they use (seed 002).
+ * Everything else is staff work, for the operator or a reseller.
+ */
+const CUSTOMER_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>([
+  'inventory.read',
+  'accounts.read',
+  'transfer.write',
+]);
+
 export function can(actor: Actor, permission: Permission): boolean {
-  if (actor.accountKind === 'customer' && permission !== 'inventory.read' && permission !== 'accounts.read') {
-    return false;
-  }
+  if (actor.accountKind === 'customer' && !CUSTOMER_PERMISSIONS.has(permission)) return false;
   return RANK[actor.role] >= RANK[MINIMUM_ROLE[permission]];
 }
 
 export function requirePermission(actor: Actor, permission: Permission): void {
   if (can(actor, permission)) return;
-  const needed = actor.accountKind === 'customer' ? 'staff' : `${MINIMUM_ROLE[permission]} or above`;
+  const needed =
+    actor.accountKind === 'customer' && !CUSTOMER_PERMISSIONS.has(permission)
+      ? 'staff'
+      : `${MINIMUM_ROLE[permission]} or above`;
   throw forbidden(`Your role (${actor.role}) cannot ${WHAT[permission]}.`, {
     help: `Ask someone with the ${needed} role to do it, or to change your role.`,
   });

@@ -11,6 +11,7 @@ import { inTransaction, type Ctx } from '../context.ts';
 import { parseDestination } from '../numbers/destination.ts';
 import { formatNumber, parseNumber } from '../numbers/phone-number.ts';
 import { conflict, invalid, notFound } from '../shared/errors.ts';
+import { refuseLoop } from '../transfer/call-transfer.ts';
 import { visibleTo } from './assignment.ts';
 import { loadCatalogIndex } from './catalog-index.ts';
 import { validateDidFields, type DidFieldValues } from './did-fields.ts';
@@ -143,12 +144,14 @@ export function setPricingBatch(ctx: Ctx, number: string, batchRef: string) {
 
 /** Where calls go when no transfer rule applies: a SIP URI, a PSTN number or an extension; "none" clears. */
 export function setDestination(ctx: Ctx, number: string, destination: string) {
-  return changeDid(ctx, number, 'did.destination', (did) => {
+  return changeDid(ctx, number, 'did.destination', async (did, tx) => {
     if (destination.trim().toLowerCase() === 'none') return { destination_type: null, destination: null };
     const parsed = parseDestination(destination);
     if (parsed.type === 'pstn' && parsed.value === did.number) {
       throw invalid(`${formatNumber(did.number)} cannot forward to itself.`, { field: 'destination' });
     }
+    // A primary destination on one of our own numbers can close a forwarding loop as a transfer can.
+    if (parsed.type === 'pstn') await refuseLoop(tx.db, did.number, [parsed.value]);
     return { destination_type: parsed.type, destination: parsed.value };
   });
 }

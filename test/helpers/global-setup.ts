@@ -1,7 +1,6 @@
 // Starts one PostgreSQL for the whole run (embedded, or the server DATABASE_URL names), migrates a template
 // database once, and hands its location to the test files, which clone it.
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -9,6 +8,7 @@ import type { TestProject } from 'vitest/node';
 import { connect } from '../../core/db/connect.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../core/db/embedded.ts';
 import { migrateToLatest } from '../../core/db/migrate.ts';
+import { freePort } from './ports.ts';
 
 export const TEMPLATE = 'didops_test_template';
 
@@ -18,19 +18,6 @@ declare module 'vitest' {
     pgAdminUrl: string;
     pgTemplate: string;
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 export default async function setup(project: TestProject) {

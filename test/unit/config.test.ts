@@ -189,6 +189,20 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads SLACK_AUDIT_CHANNEL as a channel id, which needs the bot token', () => {
+    const slack = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'signing' };
+    expect(loadConfig(slack).slack.auditChannel).toBeUndefined();
+    expect(loadConfig({ ...slack, SLACK_AUDIT_CHANNEL: ' C0123ABCDEF ' }).slack.auditChannel).toBe(
+      'C0123ABCDEF',
+    );
+    expect(configErrorOf({ ...slack, SLACK_AUDIT_CHANNEL: '#ops' }).problems).toEqual([
+      'SLACK_AUDIT_CHANNEL: expected a Slack channel id such as C0123456789 (channel details → Copy channel ID), not its name (got "#ops")',
+    ]);
+    expect(configErrorOf({ SLACK_AUDIT_CHANNEL: 'C0123ABCDEF' }).problems).toEqual([
+      'SLACK_BOT_TOKEN: required when SLACK_AUDIT_CHANNEL is set: the bot posts the audit lines there',
+    ]);
+  });
+
   describe('keeps secrets out of the message', () => {
     it.each([
       ['STRIPE_SECRET_KEY', 'pk_live_abcdefghijkl', { STRIPE_WEBHOOK_SECRET: 'whsec_x' }],

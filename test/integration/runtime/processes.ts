@@ -1,7 +1,7 @@
 // Helpers for tests that run the bin/ entry points as real processes: spawn with node 24, collect the
 // output, wait for an exit or an HTTP answer, find a free port.
+export { freePort } from '../../helpers/ports.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -50,19 +50,6 @@ export function runScript(script: string, args: readonly string[], env: Record<s
       }
     },
   };
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 /** Polls `url` until it answers 200; fails early when the process exits first. */

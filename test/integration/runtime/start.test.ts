@@ -53,7 +53,7 @@ describe('bin/start.ts', () => {
   it('refuses an unknown role with exit 1', { timeout: 60_000 }, async () => {
     const proc = runScript('bin/start.ts', ['bot-and-more'], { DATABASE_URL: CLOSED_DATABASE_URL });
     expect(await proc.exited(60_000)).toEqual({ code: 1, signal: null });
-    expect(proc.stderr()).toContain('Usage: node bin/start.ts [web|worker|all]');
+    expect(proc.stderr()).toContain('Usage: node bin/start.ts [web|worker|bot|all]');
   });
 
   it('exits 1 with a readable message when the database is unreachable', { timeout: 60_000 }, async () => {
