@@ -14,6 +14,7 @@ import {
 } from '../../core/catalog/catalog.ts';
 import type { Ctx } from '../../core/context.ts';
 import type { BillingMode, DidStatus } from '../../core/db/schema.ts';
+import { describeRating, rateCall, ratingTermsOf } from '../../core/billing/rating.ts';
 import { assignDid, assignMany, releaseDid, type AssignResult } from '../../core/inventory/assignment.ts';
 import {
   createDid,
@@ -28,7 +29,7 @@ import { exportDidsCsv } from '../../core/inventory/export-csv.ts';
 import { importDidsCsv } from '../../core/inventory/import-csv.ts';
 import { searchDids, type DidView } from '../../core/inventory/search-dids.ts';
 import { formatNumber } from '../../core/numbers/phone-number.ts';
-import { formatMoney, microsToDecimal } from '../../core/shared/money.ts';
+import { formatMoney } from '../../core/shared/money.ts';
 import { COMMANDS, type Command } from './grammar.ts';
 import { findSpec } from './parse.ts';
 import { reply, withEffect, type Action, type Block, type Reply } from './reply.ts';
@@ -433,7 +434,8 @@ export function help(topic: string | undefined, channel: 'cli' | 'chat'): Reply 
 }
 
 function info({ did, history }: Awaited<ReturnType<typeof getDidInfo>>): Reply {
-  const rating = `${microsToDecimal(did.per_minute_rate_micros)}/min, connection ${microsToDecimal(did.connection_cost_micros)}, grace ${did.grace_seconds}s, increments ${did.initial_increment}/${did.increment}s`;
+  const terms = ratingTermsOf(did);
+  const threeMinutes = rateCall(terms, 180);
   const pairs: [string, string][] = [
     ['Status', statusLabel(did)],
     ['Holder', holder(did) || '—'],
@@ -447,7 +449,8 @@ function info({ did, history }: Awaited<ReturnType<typeof getDidInfo>>): Reply {
       'Vendor cost',
       `${formatMoney(did.activation_cost, did.currency)} activation, ${formatMoney(did.recurring_cost, did.currency)}/month`,
     ],
-    ['Call rating', rating],
+    ['Call rating', describeRating(terms)],
+    ['A 3-minute call', formatMoney(threeMinutes.cost, threeMinutes.currency)],
     [
       'Limits',
       `ring ${did.call_timeout_seconds}s, ${did.max_concurrent_calls || 'unlimited'} concurrent calls`,

@@ -329,6 +329,17 @@ export async function searchResolved(
   options: SearchOptions = {},
 ): Promise<SearchPage> {
   const sort = options.sort ?? 'number';
+  const limit = options.limit ?? 50;
+  const rows = await searchQuery(db, filter, options).execute();
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const items: DidView[] = page.map(({ cursor_updated_at: _, ...did }) => did);
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor(sort, last) : null };
+}
+
+/** The one SQL statement a search page runs (one row more than the page, to know if another follows). */
+export function searchQuery(db: Executor, filter: ResolvedFilter, options: SearchOptions = {}) {
+  const sort = options.sort ?? 'number';
   if (!SORTS.includes(sort))
     throw invalid(`sort=${String(sort)} is not a sort.`, { help: `Use ${SORTS.join(', ')}.` });
   const order = options.order ?? 'asc';
@@ -339,14 +350,7 @@ export async function searchResolved(
     sort === 'number'
       ? query.orderBy('dids.number', order)
       : query.orderBy(`dids.${sort}`, order).orderBy('dids.number', order);
-  const rows = await query
-    .select(UPDATED_AT_EXACT.as('cursor_updated_at'))
-    .limit(limit + 1)
-    .execute();
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  const items: DidView[] = page.map(({ cursor_updated_at: _, ...did }) => did);
-  return { items, nextCursor: rows.length > limit && last ? encodeCursor(sort, last) : null };
+  return query.select(UPDATED_AT_EXACT.as('cursor_updated_at')).limit(limit + 1);
 }
 
 /**

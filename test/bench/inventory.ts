@@ -23,7 +23,7 @@ import {
   filterExpression,
   resolveFilter,
   searchDids,
-  selectDidView,
+  searchQuery,
   type DidFilter,
   type ResolvedFilter,
 } from '../../core/inventory/search-dids.ts';
@@ -226,21 +226,6 @@ async function checkpoint(client: pg.ClientBase): Promise<void> {
   }
 }
 
-const CURSOR_UPDATED_AT = sql<string>`to_char(dids.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-
-/**
- * The query searchDids runs for sort=number asc (searchResolved), built from the same exported pieces:
- * selectDidView + filterExpression (+ the keyset condition), limit + 1 rows.
- */
-function searchQuery(db: Db, filter: ResolvedFilter, limit: number, afterNumber: string | undefined) {
-  let query = selectDidView(db).where((eb) => filterExpression(eb, filter));
-  if (afterNumber !== undefined) query = query.where('dids.number', '>', afterNumber);
-  return query
-    .orderBy('dids.number', 'asc')
-    .select(CURSOR_UPDATED_AT.as('cursor_updated_at'))
-    .limit(limit + 1);
-}
-
 /** The lock query assignMany's first-N mode runs (lockCandidates + eligibleExpression, operator actor). */
 function firstNLockQuery(db: Db, ctx: Ctx, filter: ResolvedFilter, target: Account, count: number) {
   const ancestors = target.path
@@ -435,17 +420,15 @@ export async function runInventoryBench(
       log(`Search: ${c.label} ...`);
       // Follow the cursor to the page under test.
       let after: string | undefined;
-      let afterNumber: string | undefined;
       let depth = 0;
       for (; depth < c.depth; depth++) {
         const page = await searchDids(ctx, c.filter, { limit, ...(after ? { after } : {}) });
         if (!page.nextCursor) break;
         after = page.nextCursor;
-        afterNumber = page.items.at(-1)!.number;
       }
       const options = { limit, ...(after ? { after } : {}) };
       const resolved = await resolveFilter(ctx, c.filter);
-      const compiled = searchQuery(db, resolved, limit, afterNumber).compile();
+      const compiled = searchQuery(db, resolved, options).compile();
       const parameters = [...compiled.parameters];
 
       // The SQL searchDids really sends, captured once, must be the SQL benchmarked raw.

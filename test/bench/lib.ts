@@ -73,7 +73,8 @@ export function statementLabel(text: string): string {
   if (/^update/i.test(sql)) return `UPDATE ${table(/^update ("?[\w.]+"?)/i)}`;
   if (/^delete from/i.test(sql)) return `DELETE ${table(/^delete from ("?[\w.]+"?)/i)}`;
   if (/^select/i.test(sql)) {
-    const from = table(/ from ("?[\w.]+"?)/i);
+    // The statement's own FROM: scalar subqueries in the select list have FROMs of their own.
+    const from = table(/ from ("?[\w.]+"?)(?![^(]*\))/i);
     return `SELECT ${from}${/ for update/.test(lower) ? ' FOR UPDATE' : ''}`;
   }
   return lower.split(' ')[0] ?? lower;

@@ -6,8 +6,10 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../../core/accounts/users.ts';
+import { describeRating, rateCall, ratingTermsOf } from '../../../core/billing/rating.ts';
 import { connect, type Db } from '../../../core/db/connect.ts';
 import { loadDemoData } from '../../../core/demo/demo-data.ts';
+import { formatMoney } from '../../../core/shared/money.ts';
 import { createTestDatabase, dropDatabase } from '../../helpers/database.ts';
 import { CLOSED_DATABASE_URL, runScript } from '../runtime/processes.ts';
 
@@ -82,6 +84,19 @@ describe.concurrent('the console (bot/cli/main.ts)', () => {
     expect(info.stdout.split('\n')[0]).toBe('+1 866 555 0100');
     expect(info.stdout).toMatch(/^ {2}Holder: +acme$/m);
     expect(info.stdout).toMatch(/^ {2}Status: +in use$/m);
+    // The rating lines come from core/billing/rating.ts with the number's own terms.
+    const terms = ratingTermsOf(
+      await db!.selectFrom('dids').selectAll().where('number', '=', '+18665550100').executeTakeFirstOrThrow(),
+    );
+    const field = (label: string) =>
+      info.stdout
+        .split('\n')
+        .find((line) => line.startsWith(`  ${label}:`))
+        ?.slice(label.length + 3)
+        .trim();
+    expect(field('Call rating')).toBe(describeRating(terms));
+    const threeMinutes = rateCall(terms, 180);
+    expect(field('A 3-minute call')).toBe(formatMoney(threeMinutes.cost, threeMinutes.currency));
 
     const before = Date.now();
     const release = await did(['release', '18665550100']);
