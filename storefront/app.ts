@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import type { Config } from '../core/config.ts';
 import type { Db } from '../core/db/connect.ts';
 import type { Logger } from '../core/runtime/logger.ts';
+import { routingApi } from './routes/routing-api.ts';
 
 export interface WebDeps {
   readonly db: Db;
@@ -46,6 +47,7 @@ export function createWebApp(deps: WebDeps): Express {
   // Bolt verifies Slack's signature over the raw body: nothing may parse the body before it.
   if (deps.slackRouter) app.use(deps.slackRouter);
   if (deps.telegramWebhook) app.post('/telegram/webhook', deps.telegramWebhook);
+  app.use(routingApi({ db: deps.db, log: deps.log }));
 
   app.use((req, res) => {
     res.status(404).json({ error: 'not_found', message: `Nothing here: ${req.method} ${req.path}` });

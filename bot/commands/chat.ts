@@ -38,6 +38,9 @@ export async function runChatCommand(
   try {
     const actor = await actorForChatUser(deps.db, who, deps.bootstrapAdmins);
     if (!actor) return notStaff(who);
+    // Customers who linked their chat (Telegram's /start <token>) have their own commands; the staff
+    // grammar would show them the pool and the operator's costs.
+    if (actor.accountKind === 'customer') return forCustomers(who);
     return await executeCommand({ db: deps.db, actor, clock: deps.clock, settings: deps.settings }, command, {
       channel: 'chat',
     });
@@ -56,4 +59,12 @@ function notStaff(who: ChatIdentity): Reply {
       text: `Ask an admin to run: /did staff link ${who.channel} ${who.channel === 'slack' ? `<@${who.externalId}>` : who.externalId} viewer`,
     },
   );
+}
+
+function forCustomers(who: ChatIdentity): Reply {
+  const where =
+    who.channel === 'telegram'
+      ? 'Manage your numbers with /numbers and /transfer.'
+      : 'Manage your numbers on the website.';
+  return failure(5, { type: 'text', text: `These commands are for staff. ${where}` });
 }

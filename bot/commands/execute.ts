@@ -34,6 +34,8 @@ import { COMMANDS, type Command } from './grammar.ts';
 import { findSpec } from './parse.ts';
 import { reply, withEffect, type Action, type Block, type Reply } from './reply.ts';
 import { executeTransfer } from './transfer-reply.ts';
+import { executeTelegramLink } from './telegram-link-reply.ts';
+import { executeToken } from './token-reply.ts';
 import { setAccountCallTransfer } from '../../core/transfer/call-transfer.ts';
 
 /** What only the CLI can offer: files, standard output and a progress line. */
@@ -391,6 +393,12 @@ export async function executeCommand(ctx: Ctx, command: Command, options: Execut
         ]),
       });
     }
+    case 'token create':
+    case 'token revoke':
+    case 'token list':
+      return executeToken(ctx, command);
+    case 'telegram link':
+      return executeTelegramLink(ctx, command);
     case 'init': {
       if (!options.init) return reply({ type: 'text', text: '`init` works only in the console.' });
       return reply({ type: 'text', text: await options.init(command.slug, command.operatorName) });

@@ -71,6 +71,15 @@ export type Command =
     }
   | { readonly name: 'staff unlink'; readonly channel: 'slack' | 'telegram'; readonly user: string }
   | { readonly name: 'staff list' }
+  | {
+      readonly name: 'telegram link';
+      readonly account: string;
+      readonly email?: string;
+      readonly bot?: string;
+      readonly ttlMinutes?: number;
+    }
+  | { readonly name: 'token create' | 'token revoke'; readonly tokenName: string }
+  | { readonly name: 'token list' }
   | { readonly name: 'init'; readonly slug: string; readonly operatorName: string };
 
 export type CommandName = Command['name'];
@@ -595,6 +604,60 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "List your account's staff and their roles",
     examples: ['staff list'],
     build: () => ({ name: 'staff list' }),
+  },
+  ...(['create', 'revoke'] as const).map((verb): CommandSpec => ({
+    name: `token ${verb}`,
+    usage: `token ${verb} <name>`,
+    summary:
+      verb === 'create'
+        ? 'Create an API token for the switch (the routing API); shown once'
+        : 'Revoke an API token: the switch holding it is refused',
+    examples: [`token ${verb} freeswitch`],
+    details:
+      verb === 'create'
+        ? 'The token is printed once and stored only as a hash: put it in the switch configuration right away. Names are never reused; to rotate, create freeswitch-2, switch over, revoke freeswitch.'
+        : 'Running web processes refuse it within 2 seconds (their cache). Revoking a revoked token changes nothing.',
+    cliOnly: true,
+    build: (words) => {
+      need(words, 1, 'the token name');
+      if (words.length > 1) throw new UsageError('A token name is one word, e.g. freeswitch-1.');
+      return { name: `token ${verb}`, tokenName: words[0]! };
+    },
+  })),
+  {
+    name: 'token list',
+    usage: 'token list',
+    summary: 'List the API tokens: name, first characters, created, last used, revoked',
+    examples: ['token list'],
+    cliOnly: true,
+    build: () => ({ name: 'token list' }),
+  },
+  {
+    name: 'telegram link',
+    usage: 'telegram link <account> [email=<user email>] [bot=<bot username>] [minutes=15]',
+    summary: "Create a one-time link that connects a customer's Telegram chat to their user",
+    examples: ['telegram link acme', 'telegram link acme email=ann@acme.example bot=didops_bot minutes=60'],
+    details:
+      'Prints a token (shown once) and, with bot=, the t.me link to send the customer; without bot=, the /start message they send the bot. The link works once and expires after 15 minutes unless minutes= says otherwise (at most a week). email= picks the user when the account has several. In the chat the customer then uses /numbers and /transfer.',
+    cliOnly: true,
+    options: ['email', 'bot', 'minutes'],
+    build: (words, o) => {
+      need(words, 1, 'the account');
+      if (words.length > 1) throw new UsageError(`Give one account (got "${joined(words)}").`);
+      let ttlMinutes: number | undefined;
+      if (o.minutes !== undefined) {
+        if (!/^\d{1,6}$/.test(o.minutes))
+          throw new UsageError(`minutes=${o.minutes} is not a whole number of minutes, e.g. minutes=60.`);
+        ttlMinutes = Number(o.minutes);
+      }
+      return {
+        name: 'telegram link',
+        account: words[0]!,
+        ...(o.email !== undefined ? { email: o.email } : {}),
+        ...(o.bot !== undefined ? { bot: o.bot } : {}),
+        ...(ttlMinutes !== undefined ? { ttlMinutes } : {}),
+      };
+    },
   },
   {
     name: 'catalog',

@@ -97,3 +97,16 @@ export function createMessenger(telegram: Telegram, options: RetryOptions): Mess
     },
   };
 }
+
+/**
+ * Answers one callback query at most once: Telegram wants exactly one answer per tap, and a handler may
+ * reach several places that would answer (a refusal, then its finally).
+ */
+export function answerOnce(messenger: Messenger, callbackQueryId: string): (text?: string) => Promise<void> {
+  let answered = false;
+  return async (text?: string) => {
+    if (answered) return;
+    answered = true;
+    await messenger.answer(callbackQueryId, text);
+  };
+}

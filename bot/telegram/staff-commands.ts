@@ -2,10 +2,12 @@
 // /help, the inline buttons under replies (Assign, Release with a confirmation, Transfer) and the answers
 // to the bot's questions. Only private chats run staff commands. Everything goes through runChatCommand,
 // which knows who is staff, runs the command and words domain errors; this module only speaks Telegram.
+import { answerOnce } from './messenger.ts';
 import type { Context, Telegraf } from 'telegraf';
 import { callbackQuery, message } from 'telegraf/filters';
 import type { InlineKeyboardButton, User } from 'telegraf/types';
 import type { ChatIdentity } from '../../core/accounts/staff-identity.ts';
+import { telegramUserKind } from '../../core/accounts/telegram-link.ts';
 import { formatNumber } from '../../core/numbers/phone-number.ts';
 import type { Logger } from '../../core/runtime/logger.ts';
 import { runChatCommand, type ChatDeps } from '../commands/chat.ts';
@@ -13,6 +15,7 @@ import type { Command } from '../commands/grammar.ts';
 import { parseCommand } from '../commands/parse.ts';
 import type { Action, Reply } from '../commands/reply.ts';
 import { decodeButton, encodeButton, type ButtonData } from './callback-data.ts';
+import { isCustomerButton } from './customer-buttons.ts';
 import { confirmKeyboard, escapeHtml, renderReply, type TelegramMessage } from './html.ts';
 import type { Messenger } from './messenger.ts';
 import type { PendingQuestions } from './pending-questions.ts';
@@ -100,12 +103,21 @@ export function registerStaffCommands(bot: Telegraf, deps: StaffCommandDeps): vo
       await messenger.send(chatId, renderReply(await run(identityOf(ctx.from), `help ${topic}`.trim())));
     });
   };
+  /** Staff: a bootstrap admin, or linked to a user of the operator or a reseller. */
+  const kindOf = async (from: User) => {
+    const kind = await telegramUserKind(deps.chat.db, String(from.id));
+    return kind ?? (deps.chat.bootstrapAdmins.includes(String(from.id)) ? 'staff' : null);
+  };
   bot.start(async (ctx, next) => {
-    // `/start <payload>` is a deep link meant for another handler (customer sign-in), not staff help.
-    if (ctx.payload) return next();
+    // `/start <payload>` is a deep link (a customer linking the chat), and customers and strangers get
+    // the customer welcome: the customer handlers answer those.
+    if (ctx.payload || (await kindOf(ctx.from)) !== 'staff') return next();
     await helpHandler(ctx, '');
   });
-  bot.help((ctx) => helpHandler(ctx, ctx.payload));
+  bot.help(async (ctx, next) => {
+    if ((await kindOf(ctx.from)) === 'customer') return next();
+    await helpHandler(ctx, ctx.payload);
+  });
 
   /** "Working on it…" first, updated with the time spent, then replaced by the result. */
   async function runLong(chatId: number, who: ChatIdentity, command: Command): Promise<void> {
@@ -176,14 +188,10 @@ export function registerStaffCommands(bot: Telegraf, deps: StaffCommandDeps): vo
 
   // ---- buttons ----
 
-  bot.on(callbackQuery('data'), async (ctx) => {
+  bot.on(callbackQuery('data'), async (ctx, next) => {
     const query = ctx.callbackQuery;
-    let answered = false;
-    const answer = async (text?: string) => {
-      if (answered) return;
-      answered = true;
-      await messenger.answer(query.id, text);
-    };
+    if (isCustomerButton(query.data)) return next();
+    const answer = answerOnce(messenger, query.id);
     const chatId = query.message?.chat.id;
     const messageId = query.message?.message_id;
     try {

@@ -1,5 +1,5 @@
-// The Telegram bot: one telegraf instance with its handler modules registered (staff commands now,
-// customer self-service later), fed either by Telegram's webhook (POST /telegram/webhook, verified by
+// The Telegram bot: one telegraf instance with its handler modules registered (staff commands, then
+// customer self-service), fed either by Telegram's webhook (POST /telegram/webhook, verified by
 // X-Telegram-Bot-Api-Secret-Token; chosen when TELEGRAM_WEBHOOK_SECRET is set) or by long polling.
 //
 // Updates are acknowledged on receipt and handled in the background, in both modes: Telegram re-sends a
@@ -17,6 +17,7 @@ import type { Logger } from '../../core/runtime/logger.ts';
 import type { Clock } from '../../core/shared/clock.ts';
 import { createMessenger, withRetryAfter } from './messenger.ts';
 import { createPendingQuestions } from './pending-questions.ts';
+import { registerCustomerCommands, type DestinationQuestion } from './customer-commands.ts';
 import { registerStaffCommands, type AssignQuestion } from './staff-commands.ts';
 
 export const WEBHOOK_PATH = '/telegram/webhook';
@@ -87,6 +88,17 @@ export function createTelegramBot(deps: TelegramBotDeps): TelegramBot {
     },
     messenger,
     questions: createPendingQuestions<AssignQuestion>(deps.clock),
+    log,
+  });
+  // After the staff commands: they pass on what is not theirs (deep links, customers' /start and /help,
+  // customer buttons, text that answers no staff question).
+  registerCustomerCommands(bot, {
+    db: deps.db,
+    clock: deps.clock,
+    settings: deps.settings,
+    bootstrapAdmins: config.telegram.adminUsers,
+    messenger,
+    questions: createPendingQuestions<DestinationQuestion>(deps.clock),
     log,
   });
 

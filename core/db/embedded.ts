@@ -82,7 +82,8 @@ function removeStalePidFile(databaseDir: string): void {
   rmSync(pidFile);
 }
 
-function isRunning(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, under another user). */
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -240,6 +240,16 @@ export interface WebhookEventsTable {
   processed_at: NullableTimestamp;
 }
 
+export interface TelegramLinkTokensTable {
+  id: Id;
+  user_id: number;
+  /** SHA-256 of the token, hex; the token itself is never stored. */
+  token_hash: string;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
+  created_at: CreatedAt;
+}
+
 export interface AuditEventsTable {
   id: Id;
   occurred_at: CreatedAt;
@@ -253,6 +263,20 @@ export interface AuditEventsTable {
   subject: Generated<string>;
   before: ColumnType<unknown, string | null | undefined, never>;
   after: ColumnType<unknown, string | null | undefined, never>;
+}
+
+export const API_TOKEN_SCOPES = ['routing'] as const;
+export type ApiTokenScope = (typeof API_TOKEN_SCOPES)[number];
+
+export interface ApiTokensTable {
+  id: Id;
+  name: string;
+  token_hash: string;
+  prefix: string;
+  scopes: ColumnType<ApiTokenScope[], ApiTokenScope[] | undefined, ApiTokenScope[]>;
+  created_at: CreatedAt;
+  last_used_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
 }
 
 export interface Database {
@@ -271,6 +295,8 @@ export interface Database {
   payments: PaymentsTable;
   webhook_events: WebhookEventsTable;
   audit_events: AuditEventsTable;
+  telegram_link_tokens: TelegramLinkTokensTable;
+  api_tokens: ApiTokensTable;
 }
 
 export type Account = Selectable<AccountsTable>;
@@ -283,3 +309,5 @@ export type Did = Selectable<DidsTable>;
 export type NewDid = Insertable<DidsTable>;
 export type DidUpdate = Updateable<DidsTable>;
 export type AuditEvent = Selectable<AuditEventsTable>;
+export type TelegramLinkToken = Selectable<TelegramLinkTokensTable>;
+export type ApiToken = Selectable<ApiTokensTable>;

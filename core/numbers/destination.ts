@@ -9,8 +9,11 @@ export interface Destination {
   readonly value: string;
 }
 
+// The user part and parameters allow only characters a switch passes on literally: RFC 3261 also allows
+// $ , { } and friends, but FreeSWITCH expands ${...} in dial strings, so a stored destination could run
+// code on the switch or add call legs.
 const SIP_URI =
-  /^sips?:([^@\s:;]+)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?(;[^\s]*)?$/i;
+  /^sips?:([A-Za-z0-9+*#._~-]+)@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?((?:;[A-Za-z0-9._-]+(?:=[A-Za-z0-9._-]+)?)*)$/i;
 const EXTENSION = /^(?:ext:)?(\d{2,8})$/i;
 const HELP =
   'Use a SIP URI (sip:user@host[:port]), a phone number with country code (+1 212 555 0123), or an extension (ext:1001).';

@@ -11,6 +11,7 @@ import { connect, type Db } from '../db/connect.ts';
 import {
   EMBEDDED_PASSWORD,
   EMBEDDED_USER,
+  isRunning,
   startEmbeddedPostgres,
   type EmbeddedDatabase,
 } from '../db/embedded.ts';
@@ -191,15 +192,6 @@ function runningEmbeddedServer(clusterDir: string): { pid: number; port: number 
   if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port) || port <= 0) return null;
   if (!isRunning(pid) || !isPostgres(pid)) return null;
   return { pid, port };
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A stale pid file may name a pid since reused by another program (common in containers). */

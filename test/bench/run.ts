@@ -9,6 +9,7 @@
 //                               on it and dropped at the end; the COPY baseline needs the server to read
 //                               this machine's temp files, so it is skipped on a remote server)
 //   BENCH_ITERATIONS=300 BENCH_WARMUP=20 BENCH_DEEP_PAGES=200 BENCH_ASSIGN=10000 BENCH_SEED=20261122
+//   BENCH_ROUTING_SECONDS=10 BENCH_ROUTING_CONNECTIONS=50 BENCH_ROUTING_DIDS=10000   the routing API part
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -25,6 +26,7 @@ import { systemClock } from '../../core/shared/clock.ts';
 import { BENCH_CATALOG } from './generate.ts';
 import { runInventoryBench, type InventoryBenchResult } from './inventory.ts';
 import { renderSlackBench, runSlackBench } from './slack.ts';
+import { renderRoutingBench, runRoutingBench } from './routing.ts';
 import { connect, fmtInt, fmtMs, fmtSeconds, freePort, now, table } from './lib.ts';
 
 const TARGETS = { importCopyRatio: 3, searchP95Ms: 20, searchP95Ratio: 1.5 } as const;
@@ -441,12 +443,29 @@ async function slackBench(): Promise<number> {
   return result.failures === 0 ? 0 : 1;
 }
 
-// BENCH_ONLY=inventory or BENCH_ONLY=slack runs one part; by default both run.
+/** The routing API: lookups per second and p99 under 50 connections, next to a bare express endpoint. */
+async function routingBench(): Promise<number> {
+  console.log('\n== Routing API: GET /api/v1/routing/<number>, 50 concurrent connections');
+  const result = await runRoutingBench({
+    seconds: intEnv('BENCH_ROUTING_SECONDS', 10),
+    connections: intEnv('BENCH_ROUTING_CONNECTIONS', 50),
+    dids: intEnv('BENCH_ROUTING_DIDS', 10_000),
+    databaseUrl: env.BENCH_DATABASE_URL,
+    log: (line) => console.log(`  ${line}`),
+  });
+  console.log(renderRoutingBench(result));
+  mkdirSync(path.join(repoRoot, 'test-results'), { recursive: true });
+  writeFileSync(path.join(repoRoot, 'test-results', 'bench-routing.json'), JSON.stringify(result, null, 2));
+  return result.target.pass ? 0 : 1;
+}
+
+// BENCH_ONLY=inventory, BENCH_ONLY=slack or BENCH_ONLY=routing runs one part; by default all run.
 const only = env.BENCH_ONLY;
 let code = 1;
 try {
-  code = only === 'slack' ? 0 : await main();
-  if (only !== 'inventory') code = Math.max(code, await slackBench());
+  code = only === 'slack' || only === 'routing' ? 0 : await main();
+  if (only !== 'inventory' && only !== 'routing') code = Math.max(code, await slackBench());
+  if (only !== 'inventory' && only !== 'slack') code = Math.max(code, await routingBench());
 } catch (error) {
   console.error(error);
 } finally {

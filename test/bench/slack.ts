@@ -287,16 +287,18 @@ export function renderSlackBench(result: SlackBenchResult): string {
   ].join('\n');
 }
 
-async function benchDatabase(
+/** A fresh database (on `external`, or an embedded server started here); `cleanups` drop and stop it. */
+export async function benchDatabase(
   external: string | undefined,
   log: (line: string) => void,
   cleanups: (() => Promise<void>)[],
+  label = 'slack',
 ): Promise<string> {
-  const name = `didops_bench_slack_${randomBytes(4).toString('hex')}`;
+  const name = `didops_bench_${label}_${randomBytes(4).toString('hex')}`;
   let adminUrl = external;
   if (!adminUrl) {
     // PostgreSQL runs as the `postgres` user when we are root: it must reach its data directory.
-    const workDir = mkdtempSync(path.join(tmpdir(), 'didops-bench-slack-'));
+    const workDir = mkdtempSync(path.join(tmpdir(), `didops-bench-${label}-`));
     chmodSync(workDir, 0o755);
     cleanups.push(() => Promise.resolve(rmSync(workDir, { recursive: true, force: true })));
     const embedded: EmbeddedDatabase = await startEmbeddedPostgres({

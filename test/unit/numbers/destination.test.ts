@@ -96,12 +96,27 @@ describe('parseDestination', () => {
       );
     });
 
+    it('refuses SIP users and parameters a switch would expand or split (FreeSWITCH ${...}, commas, pipes)', () => {
+      for (const text of [
+        'sip:${system(id)}@pbx.example.com',
+        'sip:a,b@pbx.example.com',
+        'sip:a|b@pbx.example.com',
+        'sip:100@pbx.example.com;x=${y}',
+        "sip:a'b@pbx.example.com",
+      ]) {
+        expect(syncErrorOf(() => parseDestination(text)).code).toBe('invalid');
+      }
+      expect(parseDestination('sip:100@pbx.example.com;transport=tcp').value).toBe(
+        'sip:100@pbx.example.com;transport=tcp',
+      );
+    });
+
     it('keeps any well-formed SIP URI as typed, scheme in lower case', () => {
       const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?$/);
       fc.assert(
         fc.property(
           fc.constantFrom('sip', 'sips', 'SIP'),
-          fc.stringMatching(/^[A-Za-z0-9_.!~*'()+-]{1,20}$/),
+          fc.stringMatching(/^[A-Za-z0-9_.~*+#-]{1,20}$/),
           fc.array(label, { minLength: 1, maxLength: 4 }),
           fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }),
           (scheme, user, labels, port) => {
