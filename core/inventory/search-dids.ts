@@ -142,7 +142,7 @@ async function scopeOf(db: Executor, actor: Actor): Promise<number[] | undefined
  * exact pattern is re-checked on the remainder in a form no index claims.
  */
 export interface NumberCondition {
-  /** '+1800': number >= prefix and < prefix + U+FFFF. */
+  /** '+1800': a btree range (number >= prefix and < prefix + U+FFFF), or a plain check beside `contains`. */
   readonly prefix?: string;
   /** A whole LIKE pattern, for patterns that match anywhere ('%8647%'). */
   readonly like?: string;
@@ -171,8 +171,13 @@ export type DidsEb = ExpressionBuilder<Database, 'dids'>;
 export function filterExpression(eb: DidsEb, f: ResolvedFilter) {
   const and = [];
   const n = f.number;
-  if (n?.prefix !== undefined)
+  if (n?.prefix !== undefined && n.contains === undefined) {
     and.push(eb('dids.number', '>=', n.prefix), eb('dids.number', '<', n.prefix + '\uffff'));
+  } else if (n?.prefix !== undefined) {
+    // With a trigram probe for the later digits, the prefix must not be a btree range too: the planner
+    // would sometimes AND a bitmap of the whole +1800 range (120k rows, ~13 ms) with the probe (1k rows).
+    and.push(sql<boolean>`left(dids.number, ${n.prefix.length}) = ${n.prefix}`);
+  }
   if (n?.like !== undefined) and.push(eb('dids.number', 'like', n.like));
   if (n?.contains !== undefined) and.push(eb('dids.number', 'like', n.contains));
   if (n?.rest !== undefined) and.push(sql<boolean>`substr(dids.number, ${n.rest.from}) LIKE ${n.rest.like}`);
