@@ -141,3 +141,13 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
       .trimEnd();
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
+
+/** A whole number > 0 from the environment (underscores and commas allowed: 1_000_000), or the fallback. */
+export function positiveIntEnv(name: string, fallback: number): number {
+  const text = process.env[name]?.replace(/[_,]/g, '');
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name}=${process.env[name]} is not a positive whole number`);
+  return value;
+}

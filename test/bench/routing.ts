@@ -30,7 +30,7 @@ import { createLogger } from '../../core/runtime/logger.ts';
 import { systemClock } from '../../core/shared/clock.ts';
 import { createWebApp } from '../../storefront/app.ts';
 import { startWebServer } from '../../storefront/server.ts';
-import { connect, fmtInt, fmtMs, recordingDb, table, type StatementTotals } from './lib.ts';
+import { connect, fmtInt, fmtMs, recordingDb, table, type StatementTotals, positiveIntEnv } from './lib.ts';
 import { benchDatabase } from './slack.ts';
 
 export const ROUTING_TARGETS = { p99Ms: 10, requestsPerSecond: 5_000 } as const;
@@ -462,15 +462,10 @@ if (import.meta.main) {
   if (process.argv[2] === '--serve') {
     await serve();
   } else {
-    const int = (name: string, fallback: number) => {
-      const value = Number(process.env[name]?.replace(/[_,]/g, '') || fallback);
-      if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number`);
-      return value;
-    };
     const result = await runRoutingBench({
-      seconds: int('BENCH_ROUTING_SECONDS', 10),
-      connections: int('BENCH_ROUTING_CONNECTIONS', 50),
-      dids: int('BENCH_ROUTING_DIDS', 10_000),
+      seconds: positiveIntEnv('BENCH_ROUTING_SECONDS', 10),
+      connections: positiveIntEnv('BENCH_ROUTING_CONNECTIONS', 50),
+      dids: positiveIntEnv('BENCH_ROUTING_DIDS', 10_000),
       databaseUrl: process.env.BENCH_DATABASE_URL,
       log: (line) => console.log(line),
     });

@@ -27,26 +27,19 @@ import { BENCH_CATALOG } from './generate.ts';
 import { runInventoryBench, type InventoryBenchResult } from './inventory.ts';
 import { renderSlackBench, runSlackBench } from './slack.ts';
 import { renderRoutingBench, runRoutingBench } from './routing.ts';
-import { connect, fmtInt, fmtMs, fmtSeconds, freePort, now, table } from './lib.ts';
+import { connect, fmtInt, fmtMs, fmtSeconds, freePort, now, table, positiveIntEnv } from './lib.ts';
 
 const TARGETS = { importCopyRatio: 3, searchP95Ms: 20, searchP95Ratio: 1.5 } as const;
 
 const started = now();
 const env = process.env;
-const intEnv = (name: string, fallback: number) => {
-  const value = env[name]?.replace(/[_,]/g, '');
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}=${env[name]} is not a positive whole number`);
-  return n;
-};
 const settings = {
-  count: intEnv('BENCH_DIDS', 1_000_000),
-  iterations: intEnv('BENCH_ITERATIONS', 300),
-  warmup: intEnv('BENCH_WARMUP', 20),
-  deepPages: intEnv('BENCH_DEEP_PAGES', 200),
-  assignCount: intEnv('BENCH_ASSIGN', 10_000),
-  seed: intEnv('BENCH_SEED', 20261122),
+  count: positiveIntEnv('BENCH_DIDS', 1_000_000),
+  iterations: positiveIntEnv('BENCH_ITERATIONS', 300),
+  warmup: positiveIntEnv('BENCH_WARMUP', 20),
+  deepPages: positiveIntEnv('BENCH_DEEP_PAGES', 200),
+  assignCount: positiveIntEnv('BENCH_ASSIGN', 10_000),
+  seed: positiveIntEnv('BENCH_SEED', 20261122),
 };
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -447,9 +440,9 @@ async function slackBench(): Promise<number> {
 async function routingBench(): Promise<number> {
   console.log('\n== Routing API: GET /api/v1/routing/<number>, 50 concurrent connections');
   const result = await runRoutingBench({
-    seconds: intEnv('BENCH_ROUTING_SECONDS', 10),
-    connections: intEnv('BENCH_ROUTING_CONNECTIONS', 50),
-    dids: intEnv('BENCH_ROUTING_DIDS', 10_000),
+    seconds: positiveIntEnv('BENCH_ROUTING_SECONDS', 10),
+    connections: positiveIntEnv('BENCH_ROUTING_CONNECTIONS', 50),
+    dids: positiveIntEnv('BENCH_ROUTING_DIDS', 10_000),
     databaseUrl: env.BENCH_DATABASE_URL,
     log: (line) => console.log(`  ${line}`),
   });

@@ -26,7 +26,16 @@ import { assignDid } from '../../core/inventory/assignment.ts';
 import { createDid } from '../../core/inventory/edit-did.ts';
 import { createLogger } from '../../core/runtime/logger.ts';
 import { systemClock } from '../../core/shared/clock.ts';
-import { connect, fmtMs, freePort, now, percentiles, table, type Percentiles } from './lib.ts';
+import {
+  connect,
+  fmtMs,
+  freePort,
+  now,
+  percentiles,
+  table,
+  type Percentiles,
+  positiveIntEnv,
+} from './lib.ts';
 
 export const SLACK_ACK_P99_TARGET_MS = 50;
 
@@ -339,15 +348,10 @@ async function close(server: http.Server): Promise<void> {
 }
 
 if (import.meta.main) {
-  const int = (name: string, fallback: number) => {
-    const value = Number(process.env[name]?.replace(/[_,]/g, '') || fallback);
-    if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number`);
-    return value;
-  };
   const result = await runSlackBench({
-    requests: int('BENCH_SLACK_REQUESTS', 1_000),
-    burst: int('BENCH_SLACK_BURST', 200),
-    concurrency: int('BENCH_SLACK_CONCURRENCY', 20),
+    requests: positiveIntEnv('BENCH_SLACK_REQUESTS', 1_000),
+    burst: positiveIntEnv('BENCH_SLACK_BURST', 200),
+    concurrency: positiveIntEnv('BENCH_SLACK_CONCURRENCY', 20),
     databaseUrl: process.env.BENCH_DATABASE_URL,
     log: (line) => console.log(line),
   });
