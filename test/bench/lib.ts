@@ -6,6 +6,11 @@ import { Kysely, PostgresDialect, type CompiledQuery } from 'kysely';
 import type { Database } from '../../core/db/schema.ts';
 // Imported for its side effect too: it installs the bigint type parser every pg client in the process uses.
 import { connect, type Db } from '../../core/db/connect.ts';
+import { createOperatorAccount } from '../../core/accounts/accounts.ts';
+import { operatorActor } from '../../core/accounts/users.ts';
+import type { Ctx } from '../../core/context.ts';
+import { migrateToLatest } from '../../core/db/migrate.ts';
+import { systemClock } from '../../core/shared/clock.ts';
 
 export { connect, type Db };
 
@@ -150,4 +155,26 @@ export function positiveIntEnv(name: string, fallback: number): number {
   if (!Number.isInteger(value) || value < 1)
     throw new Error(`${name}=${process.env[name]} is not a positive whole number`);
   return value;
+}
+
+/**
+ * A benchmark's own database at `url`: migrated, with an operator account, and a context acting as the
+ * operator's console. The pool is closed by the cleanups.
+ */
+export async function openBenchOperator(
+  url: string,
+  cleanups: (() => Promise<void>)[],
+  pool: { readonly max: number; readonly applicationName: string },
+): Promise<{ db: Db; ctx: Ctx }> {
+  const db = connect(url, pool);
+  cleanups.push(() => db.destroy());
+  await migrateToLatest(db);
+  await createOperatorAccount(db, { slug: 'bench-operator', name: 'Bench Operator' });
+  const ctx: Ctx = {
+    db,
+    actor: await operatorActor(db, 'cli', 'bench'),
+    clock: systemClock,
+    settings: { didAgingDays: 30 },
+  };
+  return { db, ctx };
 }

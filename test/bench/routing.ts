@@ -20,17 +20,22 @@ import autocannon from 'autocannon';
 import express from 'express';
 import { sql } from 'kysely';
 import { createApiToken } from '../../core/api-tokens/api-tokens.ts';
-import { createAccount, createOperatorAccount } from '../../core/accounts/accounts.ts';
-import { operatorActor } from '../../core/accounts/users.ts';
+import { createAccount } from '../../core/accounts/accounts.ts';
 import { loadConfig } from '../../core/config.ts';
 import type { Ctx } from '../../core/context.ts';
 import type { Account, DidStatus, NewDid } from '../../core/db/schema.ts';
-import { migrateToLatest } from '../../core/db/migrate.ts';
 import { createLogger } from '../../core/runtime/logger.ts';
-import { systemClock } from '../../core/shared/clock.ts';
 import { createWebApp } from '../../storefront/app.ts';
 import { startWebServer } from '../../storefront/server.ts';
-import { connect, fmtInt, fmtMs, recordingDb, table, type StatementTotals, positiveIntEnv } from './lib.ts';
+import {
+  fmtInt,
+  fmtMs,
+  recordingDb,
+  table,
+  type StatementTotals,
+  positiveIntEnv,
+  openBenchOperator,
+} from './lib.ts';
 import { benchDatabase } from './slack.ts';
 
 export const ROUTING_TARGETS = { p99Ms: 10, requestsPerSecond: 5_000 } as const;
@@ -100,16 +105,10 @@ export async function runRoutingBench(options: RoutingBenchOptions = {}): Promis
   const cleanups: (() => Promise<void>)[] = [];
   try {
     const url = await benchDatabase(options.databaseUrl, log, cleanups, 'routing');
-    const db = connect(url, { max: 4, applicationName: 'didops-bench-routing-setup' });
-    cleanups.push(() => db.destroy());
-    await migrateToLatest(db);
-    await createOperatorAccount(db, { slug: 'bench-operator', name: 'Bench Operator' });
-    const ctx: Ctx = {
-      db,
-      actor: await operatorActor(db, 'cli', 'bench'),
-      clock: systemClock,
-      settings: { didAgingDays: 30 },
-    };
+    const { ctx } = await openBenchOperator(url, cleanups, {
+      max: 4,
+      applicationName: 'didops-bench-routing-setup',
+    });
     const inventory = await seedInventory(ctx, count);
     const { plaintext: token } = await createApiToken(ctx, { name: 'bench-switch' });
     log(

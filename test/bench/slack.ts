@@ -15,19 +15,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import pg from 'pg';
-import { createAccount, createOperatorAccount } from '../../core/accounts/accounts.ts';
-import { operatorActor } from '../../core/accounts/users.ts';
+import { createAccount } from '../../core/accounts/accounts.ts';
 import { createSlackBot, EVENTS_PATH } from '../../bot/slack/slack-bot.ts';
 import { loadConfig } from '../../core/config.ts';
-import type { Ctx } from '../../core/context.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../core/db/embedded.ts';
-import { migrateToLatest } from '../../core/db/migrate.ts';
 import { assignDid } from '../../core/inventory/assignment.ts';
 import { createDid } from '../../core/inventory/edit-did.ts';
 import { createLogger } from '../../core/runtime/logger.ts';
 import { systemClock } from '../../core/shared/clock.ts';
 import {
-  connect,
   fmtMs,
   freePort,
   now,
@@ -35,6 +31,7 @@ import {
   table,
   type Percentiles,
   positiveIntEnv,
+  openBenchOperator,
 } from './lib.ts';
 
 export const SLACK_ACK_P99_TARGET_MS = 50;
@@ -92,16 +89,10 @@ export async function runSlackBench(options: SlackBenchOptions = {}): Promise<Sl
 
   try {
     const url = await benchDatabase(options.databaseUrl, log, cleanups);
-    const db = connect(url, { max: 10, applicationName: 'didops-bench-slack' });
-    cleanups.push(() => db.destroy());
-    await migrateToLatest(db);
-    await createOperatorAccount(db, { slug: 'bench-operator', name: 'Bench Operator' });
-    const ctx: Ctx = {
-      db,
-      actor: await operatorActor(db, 'cli', 'bench'),
-      clock: systemClock,
-      settings: { didAgingDays: 30 },
-    };
+    const { db, ctx } = await openBenchOperator(url, cleanups, {
+      max: 10,
+      applicationName: 'didops-bench-slack',
+    });
     await createAccount(ctx, { kind: 'customer', slug: 'acme', name: 'Acme' });
     await createDid(ctx, { number: NUMBER, city: 'Toll-free', setup_fee: '1.00', recurring_fee: '2.00' });
     // In use, so the info reply carries its Release and Transfer buttons and a line of history.

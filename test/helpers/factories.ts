@@ -11,6 +11,7 @@ import type {
   Did,
   NewDid,
   UserRole,
+  UsersTable,
 } from '../../core/db/schema.ts';
 import { ManualClock, type Clock } from '../../core/shared/clock.ts';
 
@@ -51,6 +52,23 @@ export async function buildAccount(
       parent_id: parent.id,
       stripe_customer_id: null,
       email: null,
+      ...overrides,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function buildUser(db: Db, account: Account, overrides: Partial<Insertable<UsersTable>> = {}) {
+  return db
+    .insertInto('users')
+    .values({
+      account_id: account.id,
+      role: 'owner',
+      email: null,
+      name: '',
+      password_hash: null,
+      slack_user_id: null,
+      telegram_user_id: null,
       ...overrides,
     })
     .returningAll()

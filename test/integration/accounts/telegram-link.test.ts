@@ -1,6 +1,5 @@
 // Linking Telegram chats to users with one-time tokens: who may create a link, that a link works once and
 // expires, that a Telegram account belongs to one user only, unlinking, and the audit trail.
-import type { Insertable } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { replyForError } from '../../../bot/commands/error-reply.ts';
 import { executeCommand } from '../../../bot/commands/execute.ts';
@@ -16,37 +15,19 @@ import {
   unlinkTelegram,
 } from '../../../core/accounts/telegram-link.ts';
 import { actorForUser, operatorActor } from '../../../core/accounts/users.ts';
-import type { Account, UsersTable } from '../../../core/db/schema.ts';
 import { ManualClock } from '../../../core/shared/clock.ts';
 import { useTestDatabase } from '../../helpers/database.ts';
 import { errorOf } from '../../helpers/errors.ts';
-import { actorOf, buildHierarchy, ctxFor } from '../../helpers/factories.ts';
+import { actorOf, buildHierarchy, ctxFor, buildUser } from '../../helpers/factories.ts';
 
 const t = useTestDatabase();
 const START = '2026-03-01T10:00:00Z';
 const TELEGRAM_ID = '4004';
 
-function buildUser(account: Account, values: Partial<Insertable<UsersTable>> = {}) {
-  return t.db
-    .insertInto('users')
-    .values({
-      account_id: account.id,
-      role: 'owner',
-      email: null,
-      name: '',
-      password_hash: null,
-      slack_user_id: null,
-      telegram_user_id: null,
-      ...values,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-}
-
 async function setup() {
   const h = await buildHierarchy(t.db);
   const clock = new ManualClock(START);
-  const ann = await buildUser(h.acme, { email: 'ann@acme.example' });
+  const ann = await buildUser(t.db, h.acme, { email: 'ann@acme.example' });
   const annCtx = ctxFor(t.db, await actorForUser(t.db, ann.id, 'web'), { clock });
   return { ...h, clock, ann, annCtx };
 }
@@ -89,9 +70,9 @@ describe('createTelegramLinkToken', () => {
 
   it('lets admins create links for users of accounts in their reach, and nobody else', async () => {
     const { staff, operator, reseller, bakery, initech, acme, annCtx, clock } = await setup();
-    const baker = await buildUser(bakery, { email: 'baker@bakery.example' });
-    const ini = await buildUser(initech, { email: 'ini@initech.example' });
-    const bob = await buildUser(acme, { role: 'viewer', email: 'bob@acme.example' });
+    const baker = await buildUser(t.db, bakery, { email: 'baker@bakery.example' });
+    const ini = await buildUser(t.db, initech, { email: 'ini@initech.example' });
+    const bob = await buildUser(t.db, acme, { role: 'viewer', email: 'bob@acme.example' });
 
     // The operator's staff: anyone below.
     expect(
@@ -116,8 +97,8 @@ describe('createTelegramLinkToken', () => {
 
   it('does not let an admin create a link for someone of its own account who outranks it', async () => {
     const { operator } = await setup();
-    const owner = await buildUser(operator, { email: 'owner@operator.example' });
-    const adminUser = await buildUser(operator, { role: 'admin', email: 'admin@operator.example' });
+    const owner = await buildUser(t.db, operator, { email: 'owner@operator.example' });
+    const adminUser = await buildUser(t.db, operator, { role: 'admin', email: 'admin@operator.example' });
     const admin = ctxFor(t.db, await actorForUser(t.db, adminUser.id, 'web'));
     const error = await errorOf(createTelegramLinkToken(admin, { user: owner.id }));
     expect(error).toMatchObject({ code: 'forbidden' });
@@ -200,7 +181,7 @@ describe('linkTelegramChat', () => {
 
   it('refuses a Telegram account linked to another user (staff or customer); the link stays good', async () => {
     const { annCtx, ann, operator, bakery, clock } = await setup();
-    await buildUser(operator, { role: 'viewer', telegram_user_id: TELEGRAM_ID });
+    await buildUser(t.db, operator, { role: 'viewer', telegram_user_id: TELEGRAM_ID });
     const { token } = await createTelegramLinkToken(annCtx);
 
     const asStaff = await errorOf(linkTelegramChat(t.db, { token, telegramUserId: TELEGRAM_ID }, clock));
@@ -210,7 +191,7 @@ describe('linkTelegramChat', () => {
     });
     expect(asStaff.help).toMatch(/either staff or a customer/);
 
-    const baker = await buildUser(bakery, { email: 'baker@bakery.example', telegram_user_id: '5005' });
+    const baker = await buildUser(t.db, bakery, { email: 'baker@bakery.example', telegram_user_id: '5005' });
     const asCustomer = await errorOf(linkTelegramChat(t.db, { token, telegramUserId: '5005' }, clock));
     expect(asCustomer).toMatchObject({
       code: 'conflict',
@@ -307,7 +288,7 @@ describe('telegram link (console)', () => {
 
   it('without bot= prints the /start message; email= picks among several users', async () => {
     const { acme } = await setup();
-    const bob = await buildUser(acme, { role: 'viewer', email: 'Bob@acme.example' });
+    const bob = await buildUser(t.db, acme, { role: 'viewer', email: 'Bob@acme.example' });
     const several = renderText(await run('telegram link acme'));
     expect(several).toContain('✗ acme has 2 users; say which with email=.');
 

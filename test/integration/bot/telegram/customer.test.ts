@@ -2,27 +2,24 @@
 // bot.handleUpdate, the Bot API is faked with nock, the numbers live in a real PostgreSQL. Linking with a
 // one-time token, /numbers, the /transfer screens (switch, destinations asked with a forced reply), bad
 // input, forged buttons, suspended accounts, /unlink, and staff and customers kept to their own commands.
-import type { Insertable } from 'kysely';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTelegramBot, type TelegramBot } from '../../../../bot/telegram/telegram-bot.ts';
+import { type TelegramBot } from '../../../../bot/telegram/telegram-bot.ts';
 import { createTelegramLinkToken } from '../../../../core/accounts/telegram-link.ts';
 import { actorForUser } from '../../../../core/accounts/users.ts';
-import type { Account, Did, User, UsersTable } from '../../../../core/db/schema.ts';
-import { silentLogger } from '../../../../core/runtime/logger.ts';
+import type { Account, Did, User } from '../../../../core/db/schema.ts';
 import { ManualClock } from '../../../../core/shared/clock.ts';
 import { useTestDatabase } from '../../../helpers/database.ts';
-import { buildAccount, buildDid, buildOperator, ctxFor } from '../../../helpers/factories.ts';
+import { buildAccount, buildDid, buildOperator, ctxFor, buildUser } from '../../../helpers/factories.ts';
 import {
   ADMIN_ID,
-  BOT_INFO,
   buttonUpdate,
   callbackData,
   fakeTelegram,
-  telegramConfig,
   textUpdate,
   type ApiCall,
   type FakeTelegram,
+  testTelegramBot,
 } from './fake-telegram.ts';
 
 const t = useTestDatabase();
@@ -54,38 +51,15 @@ afterAll(() => {
   nock.enableNetConnect();
 });
 
-const buildUser = (account: Account, values: Partial<Insertable<UsersTable>> = {}) =>
-  t.db
-    .insertInto('users')
-    .values({
-      account_id: account.id,
-      role: 'owner',
-      email: null,
-      name: '',
-      password_hash: null,
-      slack_user_id: null,
-      telegram_user_id: null,
-      ...values,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-
 beforeEach(async () => {
   clock = new ManualClock('2026-03-01T10:00:00Z');
   telegram = fakeTelegram();
-  tb = createTelegramBot({
-    db: t.db,
-    clock,
-    settings: { didAgingDays: 30 },
-    config: telegramConfig(),
-    log: silentLogger,
-  });
-  tb.bot.botInfo = BOT_INFO;
+  tb = testTelegramBot(t.db, { clock });
   operator = await buildOperator(t.db);
   acme = await buildAccount(t.db, operator, { slug: 'acme', name: 'Acme Corp' });
   umbrella = await buildAccount(t.db, operator, { slug: 'umbrella', name: 'Umbrella' });
-  ann = await buildUser(acme, { email: 'ann@acme.example' });
-  uma = await buildUser(umbrella, { email: 'uma@umbrella.example' });
+  ann = await buildUser(t.db, acme, { email: 'ann@acme.example' });
+  uma = await buildUser(t.db, umbrella, { email: 'uma@umbrella.example' });
   const inUse = (account: Account) =>
     ({ status: 'assigned', assigned_account_id: account.id, assigned_at: clock.now() }) as const;
   mine = await buildDid(t.db, { number: MINE, ...inUse(acme) });
@@ -182,7 +156,7 @@ describe('linking', () => {
   });
 
   it('refuses to link a Telegram account that is staff, and a bootstrap admin', async () => {
-    await buildUser(operator, { role: 'viewer', telegram_user_id: String(STAFF_ID) });
+    await buildUser(t.db, operator, { role: 'viewer', telegram_user_id: String(STAFF_ID) });
     await send(STAFF_ID, `/start ${await tokenFor(ann)}`);
     expect(lastText()).toContain('✗ This Telegram account is already linked to staff of');
     expect(lastText()).toContain('either staff or a customer');
@@ -249,7 +223,7 @@ describe('/numbers', () => {
   });
 
   it('tells staff these commands are for customers, and customers that /did is for staff', async () => {
-    await buildUser(operator, { role: 'operator', telegram_user_id: String(STAFF_ID) });
+    await buildUser(t.db, operator, { role: 'operator', telegram_user_id: String(STAFF_ID) });
     await send(STAFF_ID, '/numbers');
     expect(lastText()).toContain('These commands are for customers.');
     await send(STAFF_ID, '/transfer');
@@ -448,14 +422,7 @@ describe('/transfer', () => {
     await tap(ANN_ID, screen[1]!);
     const question = lastSent();
     await tb.stop();
-    tb = createTelegramBot({
-      db: t.db,
-      clock,
-      settings: { didAgingDays: 30 },
-      config: telegramConfig(),
-      log: silentLogger,
-    });
-    tb.bot.botInfo = BOT_INFO;
+    tb = testTelegramBot(t.db, { clock });
     await send(ANN_ID, '+44 20 7946 0000', {
       replyTo: { messageId: messageIdOf(question), text: String(question.body.text) },
     });

@@ -2,7 +2,11 @@
 // the bot sent, and builders make the updates Telegram would deliver. Unmatched hosts fail the test.
 import nock from 'nock';
 import type { Update, UserFromGetMe } from 'telegraf/types';
+import { createTelegramBot, type TelegramBot } from '../../../../bot/telegram/telegram-bot.ts';
 import { loadConfig, type Config } from '../../../../core/config.ts';
+import type { Executor } from '../../../../core/context.ts';
+import { silentLogger, type Logger } from '../../../../core/runtime/logger.ts';
+import { ManualClock, type Clock } from '../../../../core/shared/clock.ts';
 
 export const API_ROOT = 'https://telegram.test';
 export const TOKEN = '123456:TEST-token-abcdefghijklmnop';
@@ -169,4 +173,23 @@ export function callbackData(call: ApiCall | undefined): string[] {
   const markup = call?.body.reply_markup as
     { inline_keyboard?: { text: string; callback_data?: string }[][] } | undefined;
   return (markup?.inline_keyboard ?? []).flat().map((b) => b.callback_data ?? '');
+}
+
+/**
+ * The real bot over `db`, configured for the fake API. Its identity is known up front (no getMe call)
+ * unless `askIdentity` is set, for tests of start-up.
+ */
+export function testTelegramBot(
+  db: Executor,
+  options: { clock?: Clock; env?: Record<string, string>; log?: Logger; askIdentity?: boolean } = {},
+): TelegramBot {
+  const tb = createTelegramBot({
+    db,
+    clock: options.clock ?? new ManualClock('2026-03-01T10:00:00Z'),
+    settings: { didAgingDays: 30 },
+    config: telegramConfig(options.env),
+    log: options.log ?? silentLogger,
+  });
+  if (!options.askIdentity) tb.bot.botInfo = BOT_INFO;
+  return tb;
 }

@@ -2,22 +2,20 @@
 // the Bot API is faked with nock, and the inventory lives in a real PostgreSQL.
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTelegramBot, type TelegramBot } from '../../../../bot/telegram/telegram-bot.ts';
+import { type TelegramBot } from '../../../../bot/telegram/telegram-bot.ts';
 import { connect } from '../../../../core/db/connect.ts';
 import type { Account } from '../../../../core/db/schema.ts';
-import { silentLogger } from '../../../../core/runtime/logger.ts';
 import { ManualClock } from '../../../../core/shared/clock.ts';
 import { useTestDatabase } from '../../../helpers/database.ts';
 import { buildAccount, buildDid, buildOperator } from '../../../helpers/factories.ts';
 import {
   ADMIN_ID,
-  BOT_INFO,
   buttonUpdate,
   callbackData,
   fakeTelegram,
-  telegramConfig,
   textUpdate,
   type FakeTelegram,
+  testTelegramBot,
 } from './fake-telegram.ts';
 
 const t = useTestDatabase();
@@ -41,14 +39,7 @@ afterAll(() => {
 beforeEach(async () => {
   clock = new ManualClock('2026-03-01T10:00:00Z');
   telegram = fakeTelegram();
-  tb = createTelegramBot({
-    db: t.db,
-    clock,
-    settings: { didAgingDays: 30 },
-    config: telegramConfig(),
-    log: silentLogger,
-  });
-  tb.bot.botInfo = BOT_INFO;
+  tb = testTelegramBot(t.db, { clock });
   operator = await buildOperator(t.db);
   await buildAccount(t.db, operator, { slug: 'acme' });
   await buildAccount(t.db, operator, { slug: 'umbrella' });
@@ -212,14 +203,10 @@ describe('typed commands', () => {
     const broken = connect('postgres://nobody@127.0.0.1:1/nothing', { max: 1 });
     const lines: string[] = [];
     const { createLogger } = await import('../../../../core/runtime/logger.ts');
-    const other = createTelegramBot({
-      db: broken,
+    const other = testTelegramBot(broken, {
       clock,
-      settings: { didAgingDays: 30 },
-      config: telegramConfig(),
       log: createLogger({ level: 'error', write: (line) => lines.push(line) }),
     });
-    other.bot.botInfo = BOT_INFO;
     try {
       await other.bot.handleUpdate(textUpdate(ADMIN_ID, '/did info 18665550100'));
     } finally {

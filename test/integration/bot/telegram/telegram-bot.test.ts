@@ -18,6 +18,7 @@ import {
   telegramConfig,
   textUpdate,
   type FakeTelegram,
+  testTelegramBot,
 } from './fake-telegram.ts';
 
 const t = useTestDatabase();
@@ -38,15 +39,12 @@ afterAll(() => {
 
 beforeEach(async () => {
   telegram = fakeTelegram();
-  tb = createTelegramBot({
-    db: t.db,
-    clock: new ManualClock('2026-03-01T10:00:00Z'),
-    settings: { didAgingDays: 30 },
-    config: telegramConfig({
+  tb = testTelegramBot(t.db, {
+    askIdentity: true,
+    env: {
       TELEGRAM_WEBHOOK_SECRET: WEBHOOK_SECRET,
       PUBLIC_URL: 'https://dids.example.com/',
-    }),
-    log: silentLogger,
+    },
   });
   const operator = await buildOperator(t.db);
   await buildAccount(t.db, operator, { slug: 'acme' });
