@@ -15,6 +15,7 @@ import {
 import type { Ctx } from '../../core/context.ts';
 import type { BillingMode, DidStatus } from '../../core/db/schema.ts';
 import { describeRating, rateCall, ratingTermsOf } from '../../core/billing/rating.ts';
+import { periodLabel, recurringLabel } from '../../core/billing/periods.ts';
 import { assignDid, assignMany, releaseDid, type AssignResult } from '../../core/inventory/assignment.ts';
 import {
   createDid,
@@ -576,14 +577,3 @@ function location(did: Pick<DidView, 'country' | 'city' | 'province' | 'area_cod
   );
 }
 
-function periodLabel(terms: { billing_type: string; billing_period: string; billing_days: number }): string {
-  if (terms.billing_type === 'one_time') return 'one-time';
-  if (terms.billing_period === 'days') return `every ${terms.billing_days} days`;
-  return terms.billing_period === 'yearly' ? 'per year' : 'per month';
-}
-
-function recurringLabel(did: DidView): string {
-  if (did.billing_type === 'one_time') return 'no recurring fee';
-  if (did.recurring_fee === 0 && did.setup_fee === 0) return 'free of charge';
-  return `${formatMoney(did.recurring_fee, did.currency)} ${periodLabel(did)}`;
-}

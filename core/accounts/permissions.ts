@@ -11,7 +11,9 @@ export type Permission =
   | 'accounts.read'
   | 'accounts.write'
   | 'users.write'
-  | 'transfer.write';
+  | 'transfer.write'
+  | 'billing.buy'
+  | 'billing.write';
 
 const RANK: Readonly<Record<UserRole, number>> = { viewer: 0, operator: 1, admin: 2, owner: 3 };
 
@@ -23,6 +25,8 @@ const MINIMUM_ROLE: Readonly<Record<Permission, UserRole>> = {
   'accounts.write': 'admin',
   'users.write': 'admin',
   'transfer.write': 'operator',
+  'billing.buy': 'operator',
+  'billing.write': 'admin',
 };
 
 const WHAT: Readonly<Record<Permission, string>> = {
@@ -33,6 +37,8 @@ const WHAT: Readonly<Record<Permission, string>> = {
   'accounts.write': 'create or change accounts',
   'users.write': 'create or change users',
   'transfer.write': 'change call transfer',
+  'billing.buy': 'buy numbers or cancel them',
+  'billing.write': 'record payments or change prices',
 };
 
 /**
@@ -43,6 +49,7 @@ const CUSTOMER_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>([
   'inventory.read',
   'accounts.read',
   'transfer.write',
+  'billing.buy',
 ]);
 
 export function can(actor: Actor, permission: Permission): boolean {

@@ -149,6 +149,7 @@ export interface ReservationsTable {
   account_id: number;
   status: Generated<'active' | 'converted' | 'expired' | 'canceled'>;
   expires_at: Timestamp;
+  order_id: number | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -182,8 +183,93 @@ export interface SubscriptionsTable {
   dunning_attempts: Generated<number>;
   next_retry_at: NullableTimestamp;
   canceled_at: NullableTimestamp;
+  seller_account_id: number | null;
+  order_id: number | null;
+  upstream: ColumnType<UpstreamPrice[], string | undefined, string>;
+  payment_method: Generated<PaymentMethod>;
+  stripe_payment_method_id: string | null;
+  last_failure: string | null;
+  suspended_at: NullableTimestamp;
+  release_at: NullableTimestamp;
   created_at: CreatedAt;
   updated_at: Timestamp;
+}
+
+/** What a reseller between the buyer and the operator owes its supplier for one number. */
+export interface UpstreamPrice {
+  readonly account_id: number;
+  readonly seller_account_id: number;
+  readonly setup_fee: number;
+  readonly recurring_fee: number;
+}
+
+export const PAYMENT_METHODS = ['card', 'invoice'] as const;
+export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
+export type SubscriptionStatus = 'active' | 'past_due' | 'suspended' | 'canceled';
+export type OrderStatus = 'pending' | 'paid' | 'expired' | 'canceled' | 'failed';
+export type ChargeKind = 'setup' | 'recurring' | 'adjustment' | 'refund';
+export type PaymentStatus = 'pending' | 'succeeded' | 'failed' | 'requires_action' | 'refunded';
+export const NOTIFICATION_KINDS = [
+  'payment_failed',
+  'number_suspended',
+  'number_released',
+  'renewal_receipt',
+  'order_receipt',
+  'payment_action_required',
+] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+
+export interface ResellerPricesTable {
+  id: Id;
+  reseller_account_id: number;
+  pricing_batch_id: number | null;
+  markup_bp: Generated<number>;
+  setup_fee: number | null;
+  recurring_fee: number | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface OrdersTable {
+  id: Id;
+  account_id: number;
+  user_id: number | null;
+  method: PaymentMethod;
+  status: Generated<OrderStatus>;
+  currency: string;
+  total: number;
+  submit_key: string;
+  checkout_session_id: string | null;
+  checkout_url: string | null;
+  expires_at: Timestamp;
+  paid_at: NullableTimestamp;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface OrderItemsTable {
+  id: Id;
+  order_id: number;
+  did_id: number;
+  reservation_id: number | null;
+  seller_account_id: number;
+  setup_fee: number;
+  recurring_fee: number;
+  upstream: ColumnType<UpstreamPrice[], string | undefined, string>;
+  outcome: Generated<'pending' | 'fulfilled' | 'refunded' | 'released'>;
+}
+
+export interface NotificationsTable {
+  id: Id;
+  account_id: number;
+  kind: NotificationKind;
+  key: string;
+  data: ColumnType<Record<string, unknown>, string | undefined, string>;
+  status: Generated<'pending' | 'sent' | 'failed' | 'skipped'>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  created_at: CreatedAt;
+  sent_at: NullableTimestamp;
 }
 
 export interface InvoicesTable {
@@ -202,12 +288,14 @@ export interface InvoicesTable {
 export interface ChargesTable {
   id: Id;
   account_id: number;
-  kind: 'setup' | 'recurring' | 'adjustment' | 'refund';
+  kind: ChargeKind;
   amount: number;
   currency: string;
   did_id: number | null;
   subscription_id: number | null;
   invoice_id: number | null;
+  seller_account_id: number | null;
+  order_id: number | null;
   period_start: NullableTimestamp;
   period_end: NullableTimestamp;
   description: Generated<string>;
@@ -221,9 +309,12 @@ export interface PaymentsTable {
   amount: number;
   currency: string;
   method: 'card' | 'invoice' | 'manual';
-  status: 'pending' | 'succeeded' | 'failed' | 'refunded';
+  status: PaymentStatus;
   provider_ref: string | null;
   invoice_id: number | null;
+  order_id: number | null;
+  subscription_id: number | null;
+  refunded_amount: Generated<number>;
   idempotency_key: string;
   failure_code: string | null;
   created_at: CreatedAt;
@@ -297,6 +388,14 @@ export interface Database {
   audit_events: AuditEventsTable;
   telegram_link_tokens: TelegramLinkTokensTable;
   api_tokens: ApiTokensTable;
+  reseller_prices: ResellerPricesTable;
+  orders: OrdersTable;
+  order_items: OrderItemsTable;
+  notifications: NotificationsTable;
+  web_sessions: WebSessionsTable;
+  login_attempts: LoginAttemptsTable;
+  account_invitations: AccountInvitationsTable;
+  password_reset_tokens: PasswordResetTokensTable;
 }
 
 export type Account = Selectable<AccountsTable>;
@@ -311,3 +410,53 @@ export type DidUpdate = Updateable<DidsTable>;
 export type AuditEvent = Selectable<AuditEventsTable>;
 export type TelegramLinkToken = Selectable<TelegramLinkTokensTable>;
 export type ApiToken = Selectable<ApiTokensTable>;
+export type Subscription = Selectable<SubscriptionsTable>;
+export type Order = Selectable<OrdersTable>;
+export type OrderItem = Selectable<OrderItemsTable>;
+export type Charge = Selectable<ChargesTable>;
+export type Payment = Selectable<PaymentsTable>;
+export type Invoice = Selectable<InvoicesTable>;
+export type ResellerPrice = Selectable<ResellerPricesTable>;
+export type Notification = Selectable<NotificationsTable>;
+
+// Storefront sign-in (migration 2026-11-22T00-06). Token columns hold SHA-256 hex, never the token.
+export interface WebSessionsTable {
+  /** SHA-256 of the cookie's random token, hex. */
+  id: string;
+  user_id: number;
+  csrf_secret: string;
+  expires_at: Timestamp;
+  created_at: CreatedAt;
+  last_seen_at: Timestamp;
+}
+
+export interface LoginAttemptsTable {
+  id: Id;
+  email: string;
+  ip: string;
+  attempted_at: Timestamp;
+}
+
+export interface AccountInvitationsTable {
+  id: Id;
+  token_hash: string;
+  reseller_account_id: number;
+  email: string;
+  created_by_user_id: number | null;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
+  used_by_account_id: number | null;
+  created_at: CreatedAt;
+}
+
+export interface PasswordResetTokensTable {
+  id: Id;
+  user_id: number;
+  token_hash: string;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
+  created_at: CreatedAt;
+}
+
+export type WebSession = Selectable<WebSessionsTable>;
+export type AccountInvitation = Selectable<AccountInvitationsTable>;

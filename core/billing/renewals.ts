@@ -1,0 +1,467 @@
+// Renewals and dunning (seed 000 recurring fees, DESIGN: the database, not the queue, knows what is due).
+// A sweep finds what is due and enqueues one job per subscription, period and attempt; the job charges
+// (saved card off-session, or the postpaid invoice), extends the period and writes the charges in one
+// transaction. Running a job twice, or crashing between Stripe and the commit and running it again,
+// charges once: the Stripe idempotency key and the ledger keys both name the subscription and period.
+// A failed renewal is retried on the policy's schedule (1, 3 and 7 days after it was due, by default),
+// the account is told each time, the number is suspended after the last failure and released to the pool
+// after a grace period; paying in the meantime restores it.
+import { recordAudit } from '../audit/audit.ts';
+import { inTransaction } from '../context.ts';
+import type { Subscription, SubscriptionStatus } from '../db/schema.ts';
+import { recordNotification, type NewNotification } from '../notifications/notifications.ts';
+import { DAY_MS } from '../shared/clock.ts';
+import { daysFrom, type BillingCtx } from './billing-context.ts';
+import { wholesaleCharges } from './fulfillment.ts';
+import { amountOwed, recordCharges, type NewCharge } from './ledger.ts';
+import { periodEnd } from './periods.ts';
+
+export type DueWork =
+  | { readonly kind: 'renew'; readonly subscriptionId: number; readonly periodEnd: Date; readonly attempt: number }
+  | { readonly kind: 'release'; readonly subscriptionId: number };
+
+/**
+ * Everything due at `now`: renewals (period over, or a dunning retry reached), cancellations at period
+ * end (handled by the renewal job), and suspended numbers whose grace is over.
+ */
+export async function findDueWork(ctx: Pick<BillingCtx, 'db' | 'clock'>, limit: number): Promise<DueWork[]> {
+  const now = ctx.clock.now();
+  const renewals = await ctx.db
+    .selectFrom('subscriptions')
+    .select(['id', 'current_period_end', 'dunning_attempts'])
+    .where('billing_type', '=', 'recurring')
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('status', '=', 'active'), eb('current_period_end', '<=', now)]),
+        eb.and([eb('status', 'in', ['past_due', 'suspended']), eb('next_retry_at', '<=', now)]),
+      ]),
+    )
+    .orderBy('current_period_end')
+    .limit(limit)
+    .execute();
+  const releases = await ctx.db
+    .selectFrom('subscriptions')
+    .select('id')
+    .where('status', '=', 'suspended')
+    .where('release_at', '<=', now)
+    .limit(limit)
+    .execute();
+  return [
+    ...renewals.map(
+      (r): DueWork => ({
+        kind: 'renew',
+        subscriptionId: r.id,
+        periodEnd: r.current_period_end,
+        attempt: r.dunning_attempts + 1,
+      }),
+    ),
+    ...releases.map((r): DueWork => ({ kind: 'release', subscriptionId: r.id })),
+  ];
+}
+
+/** The job key of a piece of due work: one job per subscription, period and attempt. */
+export function dueWorkKey(work: DueWork): string {
+  return work.kind === 'renew'
+    ? `renew-${work.subscriptionId}-${work.periodEnd.getTime()}-${work.attempt}`
+    : `release-${work.subscriptionId}`;
+}
+
+export type RenewalOutcome =
+  | 'renewed'
+  | 'not_due'
+  | 'canceled'
+  | 'failed'
+  | 'action_required'
+  | 'suspended';
+
+/**
+ * Renews one subscription for the period that ends at `expectedPeriodEnd`. Anything else (renewed already,
+ * canceled, not due yet) is a no-op, so stale and duplicate jobs are harmless.
+ */
+export async function renewSubscription(
+  ctx: BillingCtx,
+  subscriptionId: number,
+  expectedPeriodEnd: Date,
+): Promise<RenewalOutcome> {
+  const sub = await ctx.db.selectFrom('subscriptions').selectAll().where('id', '=', subscriptionId).executeTakeFirst();
+  if (!sub || !isDue(sub, expectedPeriodEnd, ctx.clock.now())) return 'not_due';
+  if (sub.cancel_at_period_end) return (await cancelAtPeriodEnd(ctx, sub)) ? 'canceled' : 'not_due';
+
+  const amount = sub.recurring_fee;
+  if (amount === 0 || sub.payment_method === 'invoice') {
+    return inTransaction(ctx, async (tx) => {
+      const locked = await lockDue(tx, subscriptionId, expectedPeriodEnd);
+      if (!locked) return 'not_due';
+      if (amount > 0) {
+        const account = await tx.db.selectFrom('accounts').select(['credit_limit', 'currency']).where('id', '=', locked.account_id).executeTakeFirstOrThrow();
+        const owed = await amountOwed(tx.db, locked.account_id);
+        if (owed + amount > account.credit_limit) {
+          return recordFailure(tx, locked, 'over the credit limit: pay the open invoice', null);
+        }
+      }
+      await applyRenewal(tx, locked, 'invoice');
+      return 'renewed';
+    });
+  }
+
+  // Card: the payment row (keyed by subscription, period and attempt) exists before Stripe is called, so a
+  // crash after Stripe answered is replayed with the same key and Stripe answers the same.
+  const attempt = sub.dunning_attempts + 1;
+  const key = `renew-${sub.id}-${sub.current_period_end.getTime()}-${attempt}`;
+  const account = await ctx.db.selectFrom('accounts').selectAll().where('id', '=', sub.account_id).executeTakeFirstOrThrow();
+  if (!ctx.payments || !account.stripe_customer_id || !sub.stripe_payment_method_id) {
+    const why = !ctx.payments ? 'card payments are not set up on this server' : 'no saved card';
+    return inTransaction(ctx, async (tx) => {
+      const locked = await lockDue(tx, subscriptionId, expectedPeriodEnd);
+      return locked ? recordFailure(tx, locked, why, null) : 'not_due';
+    });
+  }
+  await ctx.db
+    .insertInto('payments')
+    .values({
+      account_id: sub.account_id,
+      amount,
+      currency: sub.currency,
+      method: 'card',
+      status: 'pending',
+      subscription_id: sub.id,
+      idempotency_key: key,
+    })
+    .onConflict((oc) => oc.column('idempotency_key').doNothing())
+    .execute();
+  const outcome = await ctx.payments.chargeOffSession({
+    customerId: account.stripe_customer_id,
+    paymentMethodId: sub.stripe_payment_method_id,
+    amount,
+    currency: sub.currency,
+    description: `Renewal of subscription ${sub.id}`,
+    metadata: { subscription_id: String(sub.id), period_end: sub.current_period_end.toISOString(), payment_key: key },
+    idempotencyKey: key,
+  });
+  return inTransaction(ctx, async (tx) => {
+    const locked = await lockDue(tx, subscriptionId, expectedPeriodEnd);
+    if (!locked) return 'not_due';
+    if (outcome.status === 'succeeded') {
+      await tx.db
+        .updateTable('payments')
+        .set({ status: 'succeeded', provider_ref: outcome.paymentId })
+        .where('idempotency_key', '=', key)
+        .execute();
+      await applyRenewal(tx, locked, 'card');
+      return 'renewed';
+    }
+    await tx.db
+      .updateTable('payments')
+      .set({
+        status: outcome.status === 'requires_action' ? 'requires_action' : 'failed',
+        provider_ref: outcome.paymentId,
+        failure_code: outcome.code,
+      })
+      .where('idempotency_key', '=', key)
+      .execute();
+    const reason = outcome.status === 'requires_action' ? 'your bank asks you to confirm the payment' : `card ${outcome.code.replaceAll('_', ' ')}`;
+    return recordFailure(tx, locked, reason, outcome.status === 'requires_action' ? 'action' : null);
+  });
+}
+
+function isDue(sub: Subscription, expectedPeriodEnd: Date, now: Date): boolean {
+  if (sub.billing_type !== 'recurring') return false;
+  if (sub.current_period_end.getTime() !== expectedPeriodEnd.getTime()) return false;
+  if (sub.status === 'active') return sub.current_period_end <= now;
+  if (sub.status === 'past_due' || sub.status === 'suspended') return sub.next_retry_at !== null && sub.next_retry_at <= now;
+  return false;
+}
+
+async function lockDue(ctx: BillingCtx, id: number, expectedPeriodEnd: Date): Promise<Subscription | null> {
+  const sub = await ctx.db.selectFrom('subscriptions').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  return sub && isDue(sub, expectedPeriodEnd, ctx.clock.now()) ? sub : null;
+}
+
+/** Charges the period, moves the subscription on by one period and restores a suspended number. */
+async function applyRenewal(ctx: BillingCtx, sub: Subscription, method: 'card' | 'invoice'): Promise<void> {
+  const start = sub.current_period_end;
+  const end = periodEnd(start, { billingPeriod: sub.billing_period, billingDays: sub.billing_days, anchorDay: sub.anchor_day });
+  const did = await ctx.db.selectFrom('dids').select(['id', 'number', 'status']).where('id', '=', sub.did_id).executeTakeFirstOrThrow();
+  const keyBase = `sub-${sub.id}-${start.toISOString()}`;
+  const common = { currency: sub.currency, didId: sub.did_id, subscriptionId: sub.id, orderId: null };
+  const charges: NewCharge[] = [
+    {
+      ...common,
+      accountId: sub.account_id,
+      sellerAccountId: sub.seller_account_id,
+      kind: 'recurring',
+      amount: sub.recurring_fee,
+      periodStart: start,
+      periodEnd: end,
+      description: `${did.number}, ${start.toISOString().slice(0, 10)} to ${end.toISOString().slice(0, 10)}`,
+      idempotencyKey: `${keyBase}-recurring`,
+      onInvoice: method === 'invoice',
+    },
+    ...wholesaleCharges(sub.upstream, common, keyBase, did.number, { start, end }, { setup: false }),
+  ];
+  const now = ctx.clock.now();
+  await recordCharges(ctx.db, charges, now);
+  const wasSuspended = sub.status === 'suspended';
+  await ctx.db
+    .updateTable('subscriptions')
+    .set({
+      status: 'active',
+      current_period_start: start,
+      current_period_end: end,
+      dunning_attempts: 0,
+      next_retry_at: null,
+      last_failure: null,
+      suspended_at: null,
+      release_at: null,
+    })
+    .where('id', '=', sub.id)
+    .execute();
+  if (wasSuspended && did.status === 'suspended') {
+    await ctx.db.updateTable('dids').set({ status: 'assigned' }).where('id', '=', did.id).execute();
+  }
+  await recordAudit(ctx.db, ctx.actor, [
+    {
+      action: wasSuspended ? 'subscription.restore' : 'subscription.renew',
+      didId: did.id,
+      accountId: sub.account_id,
+      subject: did.number,
+      before: { status: sub.status, period_end: start },
+      after: { status: 'active', period_end: end, amount: sub.recurring_fee, method },
+    },
+  ]);
+  if (sub.recurring_fee > 0) {
+    await notify(ctx, {
+      accountId: sub.account_id,
+      kind: 'renewal_receipt',
+      key: `${keyBase}-receipt`,
+      data: { number: did.number, amount: sub.recurring_fee, currency: sub.currency, periodEnd: end.toISOString() },
+    });
+  }
+}
+
+/**
+ * A renewal that could not be charged. Before the last retry: past due, retry on the schedule, tell the
+ * account. After it: the subscription and the number are suspended (calls refused) until paid or released.
+ */
+async function recordFailure(
+  ctx: BillingCtx,
+  sub: Subscription,
+  reason: string,
+  kind: 'action' | null,
+): Promise<RenewalOutcome> {
+  const now = ctx.clock.now();
+  const attempts = sub.dunning_attempts + 1;
+  const schedule = ctx.policy.dunningRetryDays;
+  const did = await ctx.db.selectFrom('dids').select(['id', 'number']).where('id', '=', sub.did_id).executeTakeFirstOrThrow();
+  const periodKey = `${sub.id}-${sub.current_period_end.getTime()}`;
+  const payUrl = `${ctx.publicUrl}/my/numbers/${did.id}/pay`;
+  const base = { number: did.number, amount: sub.recurring_fee, currency: sub.currency, reason, payUrl };
+
+  if (attempts <= schedule.length && sub.status !== 'suspended') {
+    const planned = daysFrom(sub.current_period_end, schedule[attempts - 1]!);
+    const nextRetry = planned > now ? planned : new Date(now.getTime() + DAY_MS);
+    await setStatus(ctx, sub, 'past_due', { dunning_attempts: attempts, next_retry_at: nextRetry, last_failure: reason });
+    await notify(ctx, {
+      accountId: sub.account_id,
+      kind: kind === 'action' ? 'payment_action_required' : 'payment_failed',
+      key: `payment-failed-${periodKey}-${attempts}`,
+      data: { ...base, nextAttempt: nextRetry.toISOString() },
+    });
+    return kind === 'action' ? 'action_required' : 'failed';
+  }
+
+  if (sub.status === 'suspended') {
+    // A retry asked for after a payment, still short: stay suspended, keep the release date.
+    await setStatus(ctx, sub, 'suspended', { dunning_attempts: attempts, next_retry_at: null, last_failure: reason });
+    return 'suspended';
+  }
+  const releaseAt = daysFrom(now, ctx.policy.suspensionGraceDays);
+  await setStatus(ctx, sub, 'suspended', {
+    dunning_attempts: attempts,
+    next_retry_at: null,
+    last_failure: reason,
+    suspended_at: now,
+    release_at: releaseAt,
+  });
+  await ctx.db.updateTable('dids').set({ status: 'suspended' }).where('id', '=', did.id).where('status', '=', 'assigned').execute();
+  await recordAudit(ctx.db, ctx.actor, [
+    {
+      action: 'did.suspend',
+      didId: did.id,
+      accountId: sub.account_id,
+      subject: did.number,
+      before: { status: 'assigned' },
+      after: { status: 'suspended', reason, release_at: releaseAt },
+    },
+  ]);
+  await notify(ctx, {
+    accountId: sub.account_id,
+    kind: 'number_suspended',
+    key: `number-suspended-${periodKey}`,
+    data: { ...base, releaseOn: releaseAt.toISOString() },
+  });
+  return 'suspended';
+}
+
+async function setStatus(
+  ctx: BillingCtx,
+  sub: Subscription,
+  status: SubscriptionStatus,
+  values: Partial<Pick<Subscription, 'dunning_attempts' | 'next_retry_at' | 'last_failure' | 'suspended_at' | 'release_at'>>,
+): Promise<void> {
+  await ctx.db.updateTable('subscriptions').set({ status, ...values }).where('id', '=', sub.id).execute();
+  if (status !== sub.status) {
+    await recordAudit(ctx.db, ctx.actor, [
+      {
+        action: 'subscription.status',
+        didId: sub.did_id,
+        accountId: sub.account_id,
+        subject: `subscription ${sub.id}`,
+        before: { status: sub.status },
+        after: { status, ...values },
+      },
+    ]);
+  }
+}
+
+async function notify(ctx: BillingCtx, notice: NewNotification): Promise<void> {
+  const id = await recordNotification(ctx.db, notice);
+  // Delivered after commit by the sweep's re-enqueue at the latest; enqueue now for promptness. A job that
+  // runs before the commit finds nothing pending and the sweep picks the notice up.
+  if (id !== null) await ctx.enqueue('deliver-notification', { notificationId: id }, { key: `notify-${id}`, delayMs: 2_000 });
+}
+
+/** At period end of a subscription the customer canceled: it ends and the number goes back to the pool. */
+async function cancelAtPeriodEnd(ctx: BillingCtx, sub: Subscription): Promise<boolean> {
+  return inTransaction(ctx, async (tx) => {
+    const locked = await lockDue(tx, sub.id, sub.current_period_end);
+    if (!locked) return false;
+    await endSubscription(tx, locked, 'canceled at the end of its period');
+    return true;
+  });
+}
+
+/** Ends a subscription and releases its number (aging first, as every release). */
+export async function endSubscription(ctx: BillingCtx, sub: Subscription, why: string): Promise<void> {
+  const now = ctx.clock.now();
+  await ctx.db
+    .updateTable('subscriptions')
+    .set({ status: 'canceled', canceled_at: now, next_retry_at: null })
+    .where('id', '=', sub.id)
+    .execute();
+  const did = await ctx.db.selectFrom('dids').selectAll().where('id', '=', sub.did_id).forUpdate().executeTakeFirstOrThrow();
+  if (did.status === 'assigned' || did.status === 'suspended') {
+    const days = ctx.settings.didAgingDays;
+    const agingUntil = days > 0 ? daysFrom(now, days) : null;
+    await ctx.db
+      .updateTable('dids')
+      .set({
+        status: agingUntil ? 'aging' : 'available',
+        owner_account_id: null,
+        assigned_account_id: null,
+        assigned_at: null,
+        freed_at: now,
+        aging_until: agingUntil,
+        destination_type: null,
+        destination: null,
+      })
+      .where('id', '=', did.id)
+      .execute();
+    await ctx.db.deleteFrom('call_transfers').where('did_id', '=', did.id).execute();
+  }
+  await recordAudit(ctx.db, ctx.actor, [
+    {
+      action: 'subscription.end',
+      didId: did.id,
+      accountId: sub.account_id,
+      subject: did.number,
+      before: { status: sub.status, did_status: did.status },
+      after: { status: 'canceled', reason: why },
+    },
+  ]);
+}
+
+/** A suspended number whose grace is over goes back to the pool; the account is told. */
+export async function releaseUnpaid(ctx: BillingCtx, subscriptionId: number): Promise<boolean> {
+  return inTransaction(ctx, async (tx) => {
+    const sub = await tx.db.selectFrom('subscriptions').selectAll().where('id', '=', subscriptionId).forUpdate().executeTakeFirst();
+    if (!sub || sub.status !== 'suspended' || !sub.release_at || sub.release_at > tx.clock.now()) return false;
+    const did = await tx.db.selectFrom('dids').select('number').where('id', '=', sub.did_id).executeTakeFirstOrThrow();
+    await endSubscription(tx, sub, 'unpaid after the grace period');
+    await notify(tx, {
+      accountId: sub.account_id,
+      kind: 'number_released',
+      key: `number-released-${sub.id}`,
+      data: { number: did.number },
+    });
+    return true;
+  });
+}
+
+const REFUND_DUE = 'refund_due';
+
+/**
+ * The customer paid an overdue renewal on Stripe's page (after a decline or a 3-D Secure request). The
+ * period it names is renewed and a suspended number restored; if that period was renewed meanwhile (a
+ * retry went through), the payment is refunded rather than counted twice.
+ */
+export async function completeRenewalCheckout(
+  ctx: BillingCtx,
+  checkout: import('../payments/gateway.ts').CompletedCheckout,
+): Promise<'renewed' | 'already_done' | 'refunded' | 'unpaid'> {
+  if (!checkout.paid) return 'unpaid';
+  const subscriptionId = Number(checkout.metadata['subscription_id']);
+  const periodEndMs = Date.parse(checkout.metadata['period_end'] ?? '');
+  const key = `checkout-${checkout.sessionId}`;
+  const outcome = await inTransaction(ctx, async (tx) => {
+    const known = await tx.db
+      .selectFrom('payments')
+      .select(['status', 'failure_code'])
+      .where('idempotency_key', '=', key)
+      .executeTakeFirst();
+    // A refund decided earlier but not yet sent (Stripe was down) is sent on the next delivery.
+    if (known) return known.status === 'succeeded' && known.failure_code === REFUND_DUE ? ('refunded' as const) : ('already_done' as const);
+    const sub = await tx.db.selectFrom('subscriptions').selectAll().where('id', '=', subscriptionId).forUpdate().executeTakeFirst();
+    if (!sub) return 'already_done' as const;
+    const stillOwed =
+      sub.current_period_end.getTime() === periodEndMs && (sub.status === 'past_due' || sub.status === 'suspended');
+    await tx.db
+      .insertInto('payments')
+      .values({
+        account_id: sub.account_id,
+        amount: checkout.amountTotal,
+        currency: sub.currency,
+        method: 'card',
+        status: 'succeeded',
+        provider_ref: checkout.paymentId,
+        subscription_id: sub.id,
+        idempotency_key: key,
+        failure_code: stillOwed ? null : REFUND_DUE,
+      })
+      .execute();
+    if (!stillOwed) return 'refunded' as const;
+    if (checkout.paymentMethodId) {
+      await tx.db
+        .updateTable('subscriptions')
+        .set({ stripe_payment_method_id: checkout.paymentMethodId, payment_method: 'card' })
+        .where('id', '=', sub.id)
+        .execute();
+    }
+    await applyRenewal(tx, sub, 'card');
+    return 'renewed' as const;
+  });
+  if (outcome === 'refunded' && ctx.payments && checkout.paymentId) {
+    await ctx.payments.refund({
+      paymentId: checkout.paymentId,
+      amount: checkout.amountTotal,
+      idempotencyKey: `refund-${key}`,
+      reason: 'the renewal had already been paid',
+    });
+    await ctx.db
+      .updateTable('payments')
+      .set({ status: 'refunded', refunded_amount: checkout.amountTotal, failure_code: null })
+      .where('idempotency_key', '=', key)
+      .execute();
+  }
+  return outcome;
+}

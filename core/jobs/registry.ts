@@ -1,0 +1,43 @@
+// Every job the worker runs, in one list: the worker registers a handler and (when it has one) the
+// schedule for each; the web role only enqueues.
+import type { Enqueue } from '../billing/billing-context.ts';
+import { handlerFor, type JobDefinition, type JobDeps } from './job-context.ts';
+import { billingSweepJob } from './tasks/billing-sweep.ts';
+import { deliverNotificationJob } from './tasks/deliver-notification.ts';
+import { expireOrderJob } from './tasks/expire-order.ts';
+import { processStripeEventJob } from './tasks/process-stripe-event.ts';
+import { releaseSubscriptionJob } from './tasks/release-subscription.ts';
+import { renewSubscriptionJob } from './tasks/renew-subscription.ts';
+import type { JobPayload, JobQueue } from './queue.ts';
+
+export const JOBS: readonly JobDefinition<JobPayload>[] = [
+  billingSweepJob,
+  renewSubscriptionJob,
+  releaseSubscriptionJob,
+  expireOrderJob,
+  processStripeEventJob,
+  deliverNotificationJob,
+];
+
+export const JOB_NAMES: readonly string[] = JOBS.map((job) => job.name);
+
+export function jobDefinition(name: string): JobDefinition<JobPayload> | undefined {
+  return JOBS.find((job) => job.name === name);
+}
+
+/** An enqueue function that applies each job's retry policy unless the caller overrides it. */
+export function enqueuerFor(queue: Pick<JobQueue, 'enqueue'>): Enqueue {
+  return (name, payload, options = {}) => {
+    const job = jobDefinition(name);
+    if (!job) throw new Error(`Unknown job "${name}": add it to core/jobs/registry.ts`);
+    return queue.enqueue(name, payload, { attempts: job.attempts, backoffMs: job.backoffMs, ...options });
+  };
+}
+
+/** The worker role: handle every job and keep the schedules. */
+export async function startJobWorker(queue: JobQueue, deps: JobDeps): Promise<void> {
+  for (const job of JOBS) {
+    await queue.work(job.name, handlerFor(deps, job), { concurrency: job.concurrency ?? 1 });
+    if (job.cron) await queue.schedule(job.name, job.cron);
+  }
+}

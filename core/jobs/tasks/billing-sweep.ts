@@ -1,0 +1,74 @@
+// Every minute: re-derive from the database everything that is due and enqueue it. Because the database
+// holds the truth, a flushed Redis or a lost job costs at most a minute: the next sweep re-creates it.
+// Job keys de-duplicate what is still queued, so overlapping sweeps enqueue nothing twice.
+import { sql } from 'kysely';
+import { dueWorkKey, findDueWork } from '../../billing/renewals.ts';
+import { pendingNotifications } from '../../notifications/notifications.ts';
+import { promoteAgedNumbers } from '../../inventory/edit-did.ts';
+import { defineJob, systemBillingCtx, type JobDeps } from '../job-context.ts';
+
+const BATCH = 5_000;
+
+export interface SweepResult {
+  readonly renewals: number;
+  readonly releases: number;
+  readonly expiredOrders: number;
+  readonly notifications: number;
+  readonly agedNumbers: number;
+  readonly invoicesIssued: number;
+}
+
+export async function sweepBilling(deps: JobDeps): Promise<SweepResult> {
+  const ctx = await systemBillingCtx(deps, 'billing-sweep');
+  const now = ctx.clock.now();
+  let renewals = 0;
+  let releases = 0;
+  for (const work of await findDueWork(ctx, BATCH)) {
+    if (work.kind === 'renew') {
+      renewals += 1;
+      await deps.enqueue(
+        'renew-subscription',
+        { subscriptionId: work.subscriptionId, periodEnd: work.periodEnd.getTime() },
+        { key: dueWorkKey(work) },
+      );
+    } else {
+      releases += 1;
+      await deps.enqueue('release-subscription', { subscriptionId: work.subscriptionId }, { key: dueWorkKey(work) });
+    }
+  }
+  const orders = await ctx.db
+    .selectFrom('orders')
+    .select('id')
+    .where('status', '=', 'pending')
+    .where('expires_at', '<=', now)
+    .limit(BATCH)
+    .execute();
+  for (const order of orders) {
+    await deps.enqueue('expire-order', { orderId: order.id }, { key: `expire-order-${order.id}` });
+  }
+  const notices = await pendingNotifications(ctx.db, new Date(Date.now() - 60_000), BATCH);
+  for (const id of notices) {
+    await deps.enqueue('deliver-notification', { notificationId: id }, { key: `notify-${id}` });
+  }
+  const agedNumbers = await promoteAgedNumbers(ctx);
+  // Last month's postpaid statements close once the month is over.
+  const issued = await sql`
+    UPDATE invoices SET status = 'issued', issued_at = ${now}
+    WHERE status = 'open' AND period_end <= ${now}`.execute(ctx.db);
+  return {
+    renewals,
+    releases,
+    expiredOrders: orders.length,
+    notifications: notices.length,
+    agedNumbers,
+    invoicesIssued: Number(issued.numAffectedRows ?? 0),
+  };
+}
+
+export const billingSweepJob = defineJob({
+  name: 'billing-sweep',
+  attempts: 1,
+  backoffMs: 1_000,
+  cron: '* * * * *',
+  run: (deps) => sweepBilling(deps),
+});
