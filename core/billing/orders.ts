@@ -170,9 +170,13 @@ export async function placeOrder(ctx: BillingCtx, input: PlaceOrderInput): Promi
     });
   }
 
-  let placed: { order: Order; immediate: boolean };
+  let placed: { order: Order; immediate: boolean; existing: boolean };
   try {
     placed = await inTransaction(ctx, async (tx) => {
+      // The two requests of a double-click queue up here; the second then finds the first one's order.
+      await sql`SELECT pg_advisory_xact_lock(hashtext(${`order:${input.submitKey}`}))`.execute(tx.db);
+      const first = await tx.db.selectFrom('orders').selectAll().where('submit_key', '=', input.submitKey).executeTakeFirst();
+      if (first) return { order: first, immediate: true, existing: true };
       // Lock the numbers in id order so two buyers of overlapping selections cannot deadlock.
       const dids = await tx.db
         .selectFrom('dids')
@@ -281,7 +285,7 @@ export async function placeOrder(ctx: BillingCtx, input: PlaceOrderInput): Promi
           data: { numbers: dids.map((d) => d.number), amount: quote.total, currency: quote.currency },
         });
       }
-      return { order, immediate };
+      return { order, immediate, existing: false };
     });
   } catch (error) {
     if (uniqueViolation(error)) {
@@ -292,6 +296,7 @@ export async function placeOrder(ctx: BillingCtx, input: PlaceOrderInput): Promi
     throw error;
   }
 
+  if (placed.existing) return sameOrder(buyer, placed.order);
   if (placed.immediate) return { order: placed.order, checkoutUrl: null };
   await ctx.enqueue(
     'expire-order',

@@ -116,6 +116,21 @@ export async function renewSubscription(
       return locked ? recordFailure(tx, locked, why, null) : 'not_due';
     });
   }
+  // The bank asked for the customer to confirm this period's payment: Stripe says not to retry such a
+  // charge off-session, so until they pay on the storefront each retry date only counts as a failure.
+  const awaitingCustomer = await ctx.db
+    .selectFrom('payments')
+    .select('id')
+    .where('subscription_id', '=', sub.id)
+    .where('status', '=', 'requires_action')
+    .where('idempotency_key', 'like', `renew-${sub.id}-${sub.current_period_end.getTime()}-%`)
+    .executeTakeFirst();
+  if (awaitingCustomer) {
+    return inTransaction(ctx, async (tx) => {
+      const locked = await lockDue(tx, subscriptionId, expectedPeriodEnd);
+      return locked ? recordFailure(tx, locked, 'your bank asks you to confirm the payment', 'action') : 'not_due';
+    });
+  }
   await ctx.db
     .insertInto('payments')
     .values({
