@@ -219,7 +219,8 @@ export class FakeStripe {
       );
       return [r.status, JSON.stringify(r.body)];
     };
-    const fullReply = reply as unknown as nock.ReplyFnWithStatus;
+    // nock 15's types still describe the old (uri, body) signature; the runtime passes the Request.
+    const fullReply: unknown = reply;
     return nock(base).persist().post(/.*/).reply(fullReply).get(/.*/).reply(fullReply);
   }
 

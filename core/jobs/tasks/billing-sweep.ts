@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { dueWorkKey, findDueWork } from '../../billing/renewals.ts';
 import { pendingNotifications } from '../../notifications/notifications.ts';
 import { promoteAgedNumbers } from '../../inventory/edit-did.ts';
+import { isDomainError } from '../../shared/errors.ts';
 import { defineJob, systemBillingCtx, type JobDeps } from '../job-context.ts';
 
 const BATCH = 5_000;
@@ -16,10 +17,28 @@ export interface SweepResult {
   readonly notifications: number;
   readonly agedNumbers: number;
   readonly invoicesIssued: number;
+  readonly webhookEvents: number;
 }
 
+const NOTHING: SweepResult = {
+  renewals: 0,
+  releases: 0,
+  expiredOrders: 0,
+  notifications: 0,
+  agedNumbers: 0,
+  invoicesIssued: 0,
+  webhookEvents: 0,
+};
+
 export async function sweepBilling(deps: JobDeps): Promise<SweepResult> {
-  const ctx = await systemBillingCtx(deps, 'billing-sweep');
+  let ctx;
+  try {
+    ctx = await systemBillingCtx(deps, 'billing-sweep');
+  } catch (error) {
+    // A database without its operator account yet (before `init` or the demo data): nothing can be due.
+    if (isDomainError(error) && error.code === 'not_found') return NOTHING;
+    throw error;
+  }
   const now = ctx.clock.now();
   let renewals = 0;
   let releases = 0;
@@ -33,7 +52,11 @@ export async function sweepBilling(deps: JobDeps): Promise<SweepResult> {
       );
     } else {
       releases += 1;
-      await deps.enqueue('release-subscription', { subscriptionId: work.subscriptionId }, { key: dueWorkKey(work) });
+      await deps.enqueue(
+        'release-subscription',
+        { subscriptionId: work.subscriptionId },
+        { key: dueWorkKey(work) },
+      );
     }
   }
   const orders = await ctx.db
@@ -50,6 +73,17 @@ export async function sweepBilling(deps: JobDeps): Promise<SweepResult> {
   for (const id of notices) {
     await deps.enqueue('deliver-notification', { notificationId: id }, { key: `notify-${id}` });
   }
+  // Webhook events recorded but never processed (the enqueue after recording failed, or the job was lost).
+  const events = await ctx.db
+    .selectFrom('webhook_events')
+    .select('id')
+    .where('processed_at', 'is', null)
+    .where('received_at', '<', new Date(Date.now() - 60_000))
+    .limit(BATCH)
+    .execute();
+  for (const event of events) {
+    await deps.enqueue('process-stripe-event', { webhookEventId: event.id }, { key: `stripe-event-${event.id}` });
+  }
   const agedNumbers = await promoteAgedNumbers(ctx);
   // Last month's postpaid statements close once the month is over.
   const issued = await sql`
@@ -62,6 +96,7 @@ export async function sweepBilling(deps: JobDeps): Promise<SweepResult> {
     notifications: notices.length,
     agedNumbers,
     invoicesIssued: Number(issued.numAffectedRows ?? 0),
+    webhookEvents: events.length,
   };
 }
 

@@ -37,7 +37,7 @@ export interface BillingFixture {
   jobDeps(): JobDeps;
 }
 
-export function useBilling(options: { queue?: () => JobQueue } = {}): BillingFixture {
+export function useBilling(options: { queue?: (databaseUrl: string) => JobQueue } = {}): BillingFixture {
   const database = useTestDatabase();
   let queue: JobQueue | undefined;
   let stripe = new FakeStripe();
@@ -54,7 +54,7 @@ export function useBilling(options: { queue?: () => JobQueue } = {}): BillingFix
 
   beforeAll(async () => {
     queue =
-      options.queue?.() ??
+      options.queue?.(database.url) ??
       createPgBossQueue({ connectionString: database.url, log: silentLogger });
     await queue.start(JOB_NAMES);
   });
