@@ -25,4 +25,14 @@ export default tseslint.config(
   // Kysely migrations take Kysely<any> on purpose: they are frozen in time and must not import app types.
   { files: ['migrations/**'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+  // The storefront's browser script, served as it is: plain JS, browser globals, no type information.
+  {
+    files: ['storefront/web/assets/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'script',
+      globals: { document: 'readonly' },
+    },
+  },
 );

@@ -7,9 +7,10 @@ import { openDatabase } from '../core/runtime/database.ts';
 import { loadDemoDataIfEmpty } from '../core/runtime/demo.ts';
 import { createLogger } from '../core/runtime/logger.ts';
 import { handleShutdownSignals } from '../core/runtime/shutdown.ts';
-import { startWorker } from '../core/runtime/worker.ts';
+import { startJobs } from '../core/runtime/jobs.ts';
 import { systemClock } from '../core/shared/clock.ts';
 import { createChatBots } from '../bot/chat-bots.ts';
+import { notificationChannels } from '../bot/notifications/notification-channels.ts';
 import { createWebApp } from '../storefront/app.ts';
 import { startWebServer } from '../storefront/server.ts';
 
@@ -24,7 +25,7 @@ function parseRole(args: readonly string[]): Role {
   process.stderr.write(
     `Usage: node bin/start.ts [web|worker|bot|all]\n` +
       `  web     storefront, webhooks, the Slack endpoint and APIs on PORT\n` +
-      `  worker  scheduled jobs\n` +
+      `  worker  jobs: renewals, dunning, holds, notifications, sweeps\n` +
       `  bot     Slack Socket Mode and Telegram long polling (run exactly one)\n` +
       `  all     everything in one process (default; what \`npm start\` runs)\n` +
       `Unknown arguments: ${args.join(' ')}\n`,
@@ -47,15 +48,18 @@ try {
   if (database.embedded) await loadDemoDataIfEmpty(database.db, log);
   await shutdown.checkpoint();
 
-  if (role === 'worker' || role === 'all') {
-    const worker = startWorker({
-      db: database.db,
-      config,
-      log: log.child({ role: 'worker' }),
-      clock: systemClock,
-    });
-    shutdown.add('worker', () => worker.stop());
-  }
+  // Every role enqueues (webhooks, checkouts); the worker role also handles jobs and keeps the schedules.
+  const jobs = await startJobs({
+    config,
+    db: database.db,
+    databaseUrl: database.url,
+    log,
+    clock: systemClock,
+    work: role === 'worker' || role === 'all',
+    channels: notificationChannels(database.db, config, log),
+  });
+  shutdown.add('jobs', () => jobs.stop());
+  await shutdown.checkpoint();
 
   const bots = createChatBots(
     { db: database.db, clock: systemClock, settings: { didAgingDays: config.didAgingDays }, config, log },
@@ -71,6 +75,7 @@ try {
       log: webLog,
       slackRouter: bots.slackRouter,
       telegramWebhook: bots.telegramWebhook,
+      jobs,
     });
     const web = await startWebServer(app, { port: config.port, log: webLog });
     shutdown.add('web', async () => {

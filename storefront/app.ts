@@ -1,11 +1,17 @@
-// The web role's express app: liveness and readiness probes, the Slack and Telegram endpoints, a JSON 404
-// and the last-resort error handler. Storefront pages, payment webhooks and the routing API join it later.
+// The web role's express app: liveness and readiness probes, the Slack and Telegram endpoints, the routing
+// API, the storefront's pages, a 404 (a page for browsers, JSON for everyone else and under /api) and the
+// last-resort error handler.
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Router } from 'express';
 import { sql } from 'kysely';
 import type { Config } from '../core/config.ts';
 import type { Db } from '../core/db/connect.ts';
 import type { Logger } from '../core/runtime/logger.ts';
+import type { Clock } from '../core/shared/clock.ts';
+import type { JobsRuntime } from '../core/runtime/jobs.ts';
 import { routingApi } from './routes/routing-api.ts';
+import { stripeWebhook } from './routes/stripe-webhook.ts';
+import { createStorefront } from './web/storefront.ts';
+import type { TelegramBotLookup } from './web/telegram-bot-name.ts';
 
 export interface WebDeps {
   readonly db: Db;
@@ -14,6 +20,12 @@ export interface WebDeps {
   /** Chat front doors delivered over HTTP (see bot/chat-bots.ts). */
   readonly slackRouter?: Router;
   readonly telegramWebhook?: RequestHandler;
+  /** The job queue and payments gateway (core/runtime/jobs.ts): checkouts and the Stripe webhook need them. */
+  readonly jobs?: Pick<JobsRuntime, 'queue' | 'enqueue' | 'payments' | 'policy'>;
+  /** The system clock unless given (tests). */
+  readonly clock?: Clock;
+  /** The Telegram bot's username for deep links: asked from Telegram (getMe) unless given (tests). */
+  readonly telegramBot?: () => Promise<TelegramBotLookup>;
 }
 
 const READINESS_TIMEOUT_MS = 2_000;
@@ -48,8 +60,26 @@ export function createWebApp(deps: WebDeps): Express {
   if (deps.slackRouter) app.use(deps.slackRouter);
   if (deps.telegramWebhook) app.post('/telegram/webhook', deps.telegramWebhook);
   app.use(routingApi({ db: deps.db, log: deps.log }));
+  if (deps.jobs?.payments) {
+    app.use(
+      stripeWebhook({ db: deps.db, payments: deps.jobs.payments, enqueue: deps.jobs.enqueue, log: deps.log }),
+    );
+  }
 
-  app.use((req, res) => {
+  const storefront = createStorefront({
+    db: deps.db,
+    config: deps.config,
+    log: deps.log,
+    clock: deps.clock,
+    telegramBot: deps.telegramBot,
+  });
+  app.use(storefront.router);
+
+  app.use((req, res, next) => {
+    if (!/^\/api(\/|$)/.test(req.path) && req.accepts(['json', 'html']) === 'html') {
+      storefront.notFound(req, res, next);
+      return;
+    }
     res.status(404).json({ error: 'not_found', message: `Nothing here: ${req.method} ${req.path}` });
   });
 

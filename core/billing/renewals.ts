@@ -17,18 +17,29 @@ import { amountOwed, recordCharges, type NewCharge } from './ledger.ts';
 import { periodEnd } from './periods.ts';
 
 export type DueWork =
-  | { readonly kind: 'renew'; readonly subscriptionId: number; readonly periodEnd: Date; readonly attempt: number }
+  | {
+      readonly kind: 'renew';
+      readonly subscriptionId: number;
+      readonly periodEnd: Date;
+      readonly attempt: number;
+    }
   | { readonly kind: 'release'; readonly subscriptionId: number };
 
 /**
  * Everything due at `now`: renewals (period over, or a dunning retry reached), cancellations at period
  * end (handled by the renewal job), and suspended numbers whose grace is over.
  */
-export async function findDueWork(ctx: Pick<BillingCtx, 'db' | 'clock'>, limit: number): Promise<DueWork[]> {
+export async function findDueWork(
+  ctx: Pick<BillingCtx, 'db' | 'clock'>,
+  limit: number,
+  /** Keyset paging: only subscriptions with a greater id (a sweep walks all due work page by page). */
+  afterId = 0,
+): Promise<DueWork[]> {
   const now = ctx.clock.now();
   const renewals = await ctx.db
     .selectFrom('subscriptions')
     .select(['id', 'current_period_end', 'dunning_attempts'])
+    .where('id', '>', afterId)
     .where('billing_type', '=', 'recurring')
     .where((eb) =>
       eb.or([
@@ -36,14 +47,16 @@ export async function findDueWork(ctx: Pick<BillingCtx, 'db' | 'clock'>, limit: 
         eb.and([eb('status', 'in', ['past_due', 'suspended']), eb('next_retry_at', '<=', now)]),
       ]),
     )
-    .orderBy('current_period_end')
+    .orderBy('id')
     .limit(limit)
     .execute();
   const releases = await ctx.db
     .selectFrom('subscriptions')
     .select('id')
+    .where('id', '>', afterId)
     .where('status', '=', 'suspended')
     .where('release_at', '<=', now)
+    .orderBy('id')
     .limit(limit)
     .execute();
   return [
@@ -341,9 +354,12 @@ async function setStatus(
 
 async function notify(ctx: BillingCtx, notice: NewNotification): Promise<void> {
   const id = await recordNotification(ctx.db, notice);
-  // Delivered after commit by the sweep's re-enqueue at the latest; enqueue now for promptness. A job that
-  // runs before the commit finds nothing pending and the sweep picks the notice up.
-  if (id !== null) await ctx.enqueue('deliver-notification', { notificationId: id }, { key: `notify-${id}`, delayMs: 2_000 });
+  // Bad news goes out at once (delayed a little: the job must not run before this transaction commits;
+  // if it does, the notice is still pending and the sweep sends it). Receipts are not urgent: the sweep
+  // sends them within a minute, which keeps a renewal run from doubling its queue traffic.
+  if (id !== null && notice.kind !== 'renewal_receipt') {
+    await ctx.enqueue('deliver-notification', { notificationId: id }, { key: `notify-${id}`, delayMs: 1_000 });
+  }
 }
 
 /** At period end of a subscription the customer canceled: it ends and the number goes back to the pool. */

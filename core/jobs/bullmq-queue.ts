@@ -267,6 +267,30 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueueAdapter 
       return job.id === jobId;
     },
 
+    async enqueueMany(name, jobs) {
+      if (stopping) throw new Error('The job queue is stopping');
+      if (jobs.length === 0) return 0;
+      const queue = queueFor(name);
+      const ids = jobs.map(() => randomUUID());
+      const added = await queue.addBulk(
+        jobs.map(({ payload, options = {} }, i) => {
+          if (options.key !== undefined) assertJobKey(options.key);
+          return {
+            name,
+            data: payload,
+            opts: {
+              ...jobOptions(retryPolicy(options, defaults)),
+              jobId: ids[i]!,
+              ...(options.delayMs && options.delayMs > 0 ? { delay: Math.round(options.delayMs) } : {}),
+              ...(options.key === undefined ? {} : { deduplication: { id: options.key } }),
+            },
+          };
+        }),
+      );
+      // A duplicate comes back as the job that already holds the key.
+      return added.filter((job, i) => job.id === ids[i]).length;
+    },
+
     async work<P extends JobPayload>(name: string, handler: JobHandler<P>, workOptions: WorkOptions = {}) {
       if (stopping) throw new Error('The job queue is stopping');
       queueFor(name);

@@ -18,6 +18,11 @@ export interface JobDeps {
   readonly payments: PaymentGateway | null;
   readonly publicUrl: string;
   readonly enqueue: Enqueue;
+  /** Many jobs of one name at once (sweeps). */
+  readonly enqueueMany: (
+    name: string,
+    jobs: readonly { payload: JobPayload; options?: { key?: string; delayMs?: number } }[],
+  ) => Promise<number>;
   readonly channels: readonly NotificationChannel[];
   readonly log: Logger;
 }

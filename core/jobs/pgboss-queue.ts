@@ -231,6 +231,27 @@ export function createPgBossQueue(options: PgBossQueueOptions): JobQueueAdapter 
       return id !== null;
     },
 
+    async enqueueMany(name, jobs) {
+      if (stopping) throw new Error('The job queue is stopping');
+      assertDeclared(name);
+      if (jobs.length === 0) return 0;
+      // insert() ends in ON CONFLICT DO NOTHING: a key already pending is skipped, like send() returning null.
+      const ids = await boss.insert(
+        name,
+        jobs.map(({ payload, options = {} }) => {
+          if (options.key !== undefined) assertJobKey(options.key);
+          return {
+            data: payload,
+            ...sendOptions(retryPolicy(options, defaults)),
+            singletonKey: options.key ?? `~${randomUUID()}`,
+            ...(options.delayMs && options.delayMs > 0 ? { startAfter: new Date(Date.now() + options.delayMs) } : {}),
+          };
+        }),
+        { returnId: true },
+      );
+      return ids?.length ?? 0;
+    },
+
     async work<P extends JobPayload>(name: string, handler: JobHandler<P>, workOptions: WorkOptions = {}) {
       if (stopping) throw new Error('The job queue is stopping');
       assertDeclared(name);

@@ -74,6 +74,11 @@ export interface JobQueue {
   start(names: readonly string[]): Promise<void>;
   /** True when a job was added, false when one with the same key was already pending or running. */
   enqueue(name: string, payload: JobPayload, options?: EnqueueOptions): Promise<boolean>;
+  /**
+   * Many jobs of one name in one round trip (a sweep enqueueing a day's renewals); the same de-duplication
+   * as enqueue(). Returns how many were added.
+   */
+  enqueueMany(name: string, jobs: readonly { payload: JobPayload; options?: EnqueueOptions }[]): Promise<number>;
   /** Handles jobs of `name` in this process until stop(). */
   work<P extends JobPayload>(name: string, handler: JobHandler<P>, options?: WorkOptions): Promise<void>;
   /** Runs `name` on a 5-field cron schedule in UTC (one schedule per name, across all processes). */

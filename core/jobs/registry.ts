@@ -8,7 +8,7 @@ import { expireOrderJob } from './tasks/expire-order.ts';
 import { processStripeEventJob } from './tasks/process-stripe-event.ts';
 import { releaseSubscriptionJob } from './tasks/release-subscription.ts';
 import { renewSubscriptionJob } from './tasks/renew-subscription.ts';
-import type { JobPayload, JobQueue } from './queue.ts';
+import type { EnqueueOptions, JobPayload, JobQueue } from './queue.ts';
 
 export const JOBS: readonly JobDefinition<JobPayload>[] = [
   billingSweepJob,
@@ -31,6 +31,26 @@ export function enqueuerFor(queue: Pick<JobQueue, 'enqueue'>): Enqueue {
     const job = jobDefinition(name);
     if (!job) throw new Error(`Unknown job "${name}": add it to core/jobs/registry.ts`);
     return queue.enqueue(name, payload, { attempts: job.attempts, backoffMs: job.backoffMs, ...options });
+  };
+}
+
+export type EnqueueMany = (
+  name: string,
+  jobs: readonly { payload: JobPayload; options?: EnqueueOptions }[],
+) => Promise<number>;
+
+/** The bulk form of enqueuerFor, for sweeps. */
+export function bulkEnqueuerFor(queue: Pick<JobQueue, 'enqueueMany'>): EnqueueMany {
+  return (name, jobs) => {
+    const job = jobDefinition(name);
+    if (!job) throw new Error(`Unknown job "${name}": add it to core/jobs/registry.ts`);
+    return queue.enqueueMany(
+      name,
+      jobs.map(({ payload, options = {} }) => ({
+        payload,
+        options: { attempts: job.attempts, backoffMs: job.backoffMs, ...options },
+      })),
+    );
   };
 }
 

@@ -7,7 +7,7 @@ import type { Db } from '../db/connect.ts';
 import type { JobDeps } from '../jobs/job-context.ts';
 import { openJobQueue } from '../jobs/open-queue.ts';
 import { DEFAULT_STOP_GRACE_MS, type JobQueue } from '../jobs/queue.ts';
-import { enqueuerFor, JOB_NAMES, startJobWorker } from '../jobs/registry.ts';
+import { bulkEnqueuerFor, enqueuerFor, JOB_NAMES, startJobWorker } from '../jobs/registry.ts';
 import type { NotificationChannel } from '../notifications/notifications.ts';
 import type { PaymentGateway } from '../payments/gateway.ts';
 import { createStripeGateway } from '../payments/stripe-gateway.ts';
@@ -61,6 +61,7 @@ export async function startJobs(options: JobsOptions): Promise<JobsRuntime> {
       payments,
       publicUrl: config.publicUrl,
       enqueue,
+      enqueueMany: bulkEnqueuerFor(queue),
       channels: options.channels,
       log: log.child({ role: 'worker' }),
     };

@@ -2,7 +2,7 @@
 // holds the truth, a flushed Redis or a lost job costs at most a minute: the next sweep re-creates it.
 // Job keys de-duplicate what is still queued, so overlapping sweeps enqueue nothing twice.
 import { sql } from 'kysely';
-import { dueWorkKey, findDueWork } from '../../billing/renewals.ts';
+import { dueWorkKey, findDueWork, type DueWork } from '../../billing/renewals.ts';
 import { pendingNotifications } from '../../notifications/notifications.ts';
 import { promoteAgedNumbers } from '../../inventory/edit-did.ts';
 import { isDomainError } from '../../shared/errors.ts';
@@ -42,22 +42,25 @@ export async function sweepBilling(deps: JobDeps): Promise<SweepResult> {
   const now = ctx.clock.now();
   let renewals = 0;
   let releases = 0;
-  for (const work of await findDueWork(ctx, BATCH)) {
-    if (work.kind === 'renew') {
-      renewals += 1;
-      await deps.enqueue(
-        'renew-subscription',
-        { subscriptionId: work.subscriptionId, periodEnd: work.periodEnd.getTime() },
-        { key: dueWorkKey(work) },
-      );
-    } else {
-      releases += 1;
-      await deps.enqueue(
-        'release-subscription',
-        { subscriptionId: work.subscriptionId },
-        { key: dueWorkKey(work) },
-      );
-    }
+  // Page through everything due, so a backlog (a day of outage, a first run) is enqueued in one sweep.
+  for (let afterId = 0, page: DueWork[]; (page = await findDueWork(ctx, BATCH, afterId)).length > 0; ) {
+    const renew = page.filter((w) => w.kind === 'renew');
+    const release = page.filter((w) => w.kind === 'release');
+    renewals += renew.length;
+    releases += release.length;
+    await deps.enqueueMany(
+      'renew-subscription',
+      renew.map((work) => ({
+        payload: { subscriptionId: work.subscriptionId, periodEnd: work.periodEnd.getTime() },
+        options: { key: dueWorkKey(work) },
+      })),
+    );
+    await deps.enqueueMany(
+      'release-subscription',
+      release.map((work) => ({ payload: { subscriptionId: work.subscriptionId }, options: { key: dueWorkKey(work) } })),
+    );
+    afterId = Math.max(...page.map((w) => w.subscriptionId));
+    if (page.length < BATCH) break;
   }
   const orders = await ctx.db
     .selectFrom('orders')
@@ -70,9 +73,10 @@ export async function sweepBilling(deps: JobDeps): Promise<SweepResult> {
     await deps.enqueue('expire-order', { orderId: order.id }, { key: `expire-order-${order.id}` });
   }
   const notices = await pendingNotifications(ctx.db, new Date(Date.now() - 60_000), BATCH);
-  for (const id of notices) {
-    await deps.enqueue('deliver-notification', { notificationId: id }, { key: `notify-${id}` });
-  }
+  await deps.enqueueMany(
+    'deliver-notification',
+    notices.map((id) => ({ payload: { notificationId: id }, options: { key: `notify-${id}` } })),
+  );
   // Webhook events recorded but never processed (the enqueue after recording failed, or the job was lost).
   const events = await ctx.db
     .selectFrom('webhook_events')

@@ -8,7 +8,7 @@ import type { Account } from '../../../core/db/schema.ts';
 import type { JobDeps } from '../../../core/jobs/job-context.ts';
 import { createPgBossQueue } from '../../../core/jobs/pgboss-queue.ts';
 import type { JobQueue } from '../../../core/jobs/queue.ts';
-import { enqueuerFor, JOB_NAMES } from '../../../core/jobs/registry.ts';
+import { bulkEnqueuerFor, enqueuerFor, JOB_NAMES } from '../../../core/jobs/registry.ts';
 import type { NotificationChannel } from '../../../core/notifications/notifications.ts';
 import type { PaymentGateway } from '../../../core/payments/gateway.ts';
 import { createStripeGateway } from '../../../core/payments/stripe-gateway.ts';
@@ -112,6 +112,7 @@ export function useBilling(options: { queue?: (databaseUrl: string) => JobQueue 
         payments,
         publicUrl: PUBLIC_URL,
         enqueue: enqueuerFor(fixture.queue),
+        enqueueMany: bulkEnqueuerFor(fixture.queue),
         channels: [recorder],
         log: silentLogger,
       };

@@ -16,7 +16,12 @@ afterEach(async () => {
 });
 
 async function serve(db: Db, log: Logger = silentLogger): Promise<string> {
-  const app = createWebApp({ db, config: loadConfig({}), log });
+  // With a SESSION_SECRET, so the only warning a test sees is its own (no "SESSION_SECRET is not set").
+  const app = createWebApp({
+    db,
+    config: loadConfig({ SESSION_SECRET: 'web-app-test-secret-0123456789abcdef' }),
+    log,
+  });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(0, '127.0.0.1', (error?: Error) => (error ? reject(error) : resolve(s)));
   });
