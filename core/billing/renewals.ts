@@ -87,6 +87,18 @@ export type RenewalOutcome =
   | 'action_required'
   | 'suspended';
 
+/** The subscription with what a renewal needs of its account and number, in one read. */
+async function loadForRenewal(ctx: BillingCtx, subscriptionId: number) {
+  return ctx.db
+    .selectFrom('subscriptions')
+    .innerJoin('accounts', 'accounts.id', 'subscriptions.account_id')
+    .innerJoin('dids', 'dids.id', 'subscriptions.did_id')
+    .selectAll('subscriptions')
+    .select(['accounts.stripe_customer_id', 'accounts.credit_limit', 'dids.number'])
+    .where('subscriptions.id', '=', subscriptionId)
+    .executeTakeFirst();
+}
+
 /**
  * Renews one subscription for the period that ends at `expectedPeriodEnd`. Anything else (renewed already,
  * canceled, not due yet) is a no-op, so stale and duplicate jobs are harmless.
@@ -96,7 +108,7 @@ export async function renewSubscription(
   subscriptionId: number,
   expectedPeriodEnd: Date,
 ): Promise<RenewalOutcome> {
-  const sub = await ctx.db.selectFrom('subscriptions').selectAll().where('id', '=', subscriptionId).executeTakeFirst();
+  const sub = await loadForRenewal(ctx, subscriptionId);
   if (!sub || !isDue(sub, expectedPeriodEnd, ctx.clock.now())) return 'not_due';
   if (sub.cancel_at_period_end) return (await cancelAtPeriodEnd(ctx, sub)) ? 'canceled' : 'not_due';
 
@@ -106,89 +118,79 @@ export async function renewSubscription(
       const locked = await lockDue(tx, subscriptionId, expectedPeriodEnd);
       if (!locked) return 'not_due';
       if (amount > 0) {
-        const account = await tx.db.selectFrom('accounts').select(['credit_limit', 'currency']).where('id', '=', locked.account_id).executeTakeFirstOrThrow();
         const owed = await amountOwed(tx.db, locked.account_id);
-        if (owed + amount > account.credit_limit) {
-          return recordFailure(tx, locked, 'over the credit limit: pay the open invoice', null);
+        if (owed + amount > sub.credit_limit) {
+          return recordFailure(tx, locked, sub.number, 'over the credit limit: pay the open invoice', null);
         }
       }
-      await applyRenewal(tx, locked, 'invoice');
+      await applyRenewal(tx, locked, sub.number, 'invoice');
       return 'renewed';
     });
   }
 
-  // Card: the payment row (keyed by subscription, period and attempt) exists before Stripe is called, so a
-  // crash after Stripe answered is replayed with the same key and Stripe answers the same.
-  const attempt = sub.dunning_attempts + 1;
-  const key = `renew-${sub.id}-${sub.current_period_end.getTime()}-${attempt}`;
-  const account = await ctx.db.selectFrom('accounts').selectAll().where('id', '=', sub.account_id).executeTakeFirstOrThrow();
-  if (!ctx.payments || !account.stripe_customer_id || !sub.stripe_payment_method_id) {
-    const why = !ctx.payments ? 'card payments are not set up on this server' : 'no saved card';
-    return inTransaction(ctx, async (tx) => {
+  const failWithout = (why: string, kind: 'action' | null) =>
+    inTransaction(ctx, async (tx) => {
       const locked = await lockDue(tx, subscriptionId, expectedPeriodEnd);
-      return locked ? recordFailure(tx, locked, why, null) : 'not_due';
+      return locked ? recordFailure(tx, locked, sub.number, why, kind) : 'not_due';
     });
+  if (!ctx.payments || !sub.stripe_customer_id || !sub.stripe_payment_method_id) {
+    return failWithout(!ctx.payments ? 'card payments are not set up on this server' : 'no saved card', null);
   }
   // The bank asked for the customer to confirm this period's payment: Stripe says not to retry such a
   // charge off-session, so until they pay on the storefront each retry date only counts as a failure.
-  const awaitingCustomer = await ctx.db
-    .selectFrom('payments')
-    .select('id')
-    .where('subscription_id', '=', sub.id)
-    .where('status', '=', 'requires_action')
-    .where('idempotency_key', 'like', `renew-${sub.id}-${sub.current_period_end.getTime()}-%`)
-    .executeTakeFirst();
-  if (awaitingCustomer) {
-    return inTransaction(ctx, async (tx) => {
-      const locked = await lockDue(tx, subscriptionId, expectedPeriodEnd);
-      return locked ? recordFailure(tx, locked, 'your bank asks you to confirm the payment', 'action') : 'not_due';
-    });
+  // (Only possible after a failed attempt: the first try skips the lookup.)
+  if (sub.dunning_attempts > 0) {
+    const awaitingCustomer = await ctx.db
+      .selectFrom('payments')
+      .select('id')
+      .where('subscription_id', '=', sub.id)
+      .where('status', '=', 'requires_action')
+      .where('idempotency_key', 'like', `renew-${sub.id}-${sub.current_period_end.getTime()}-%`)
+      .executeTakeFirst();
+    if (awaitingCustomer) return failWithout('your bank asks you to confirm the payment', 'action');
   }
-  await ctx.db
-    .insertInto('payments')
-    .values({
-      account_id: sub.account_id,
-      amount,
-      currency: sub.currency,
-      method: 'card',
-      status: 'pending',
-      subscription_id: sub.id,
-      idempotency_key: key,
-    })
-    .onConflict((oc) => oc.column('idempotency_key').doNothing())
-    .execute();
+
+  // One key per subscription, period and attempt, for Stripe and for the payment row: a job retried after
+  // a crash between Stripe's answer and our commit asks again with the same key, Stripe replays the same
+  // answer, and the commit below happens once.
+  const key = `renew-${sub.id}-${sub.current_period_end.getTime()}-${sub.dunning_attempts + 1}`;
   const outcome = await ctx.payments.chargeOffSession({
-    customerId: account.stripe_customer_id,
+    customerId: sub.stripe_customer_id,
     paymentMethodId: sub.stripe_payment_method_id,
     amount,
     currency: sub.currency,
-    description: `Renewal of subscription ${sub.id}`,
+    description: `Renewal of ${sub.number}`,
     metadata: { subscription_id: String(sub.id), period_end: sub.current_period_end.toISOString(), payment_key: key },
     idempotencyKey: key,
   });
   return inTransaction(ctx, async (tx) => {
     const locked = await lockDue(tx, subscriptionId, expectedPeriodEnd);
     if (!locked) return 'not_due';
+    const status = outcome.status === 'succeeded' ? 'succeeded' : outcome.status === 'requires_action' ? 'requires_action' : 'failed';
+    await tx.db
+      .insertInto('payments')
+      .values({
+        account_id: sub.account_id,
+        amount,
+        currency: sub.currency,
+        method: 'card',
+        status,
+        provider_ref: outcome.paymentId,
+        subscription_id: sub.id,
+        idempotency_key: key,
+        failure_code: outcome.status === 'succeeded' ? null : outcome.code,
+      })
+      .onConflict((oc) => oc.column('idempotency_key').doNothing())
+      .execute();
     if (outcome.status === 'succeeded') {
-      await tx.db
-        .updateTable('payments')
-        .set({ status: 'succeeded', provider_ref: outcome.paymentId })
-        .where('idempotency_key', '=', key)
-        .execute();
-      await applyRenewal(tx, locked, 'card');
+      await applyRenewal(tx, locked, sub.number, 'card');
       return 'renewed';
     }
-    await tx.db
-      .updateTable('payments')
-      .set({
-        status: outcome.status === 'requires_action' ? 'requires_action' : 'failed',
-        provider_ref: outcome.paymentId,
-        failure_code: outcome.code,
-      })
-      .where('idempotency_key', '=', key)
-      .execute();
-    const reason = outcome.status === 'requires_action' ? 'your bank asks you to confirm the payment' : `card ${outcome.code.replaceAll('_', ' ')}`;
-    return recordFailure(tx, locked, reason, outcome.status === 'requires_action' ? 'action' : null);
+    const reason =
+      outcome.status === 'requires_action'
+        ? 'your bank asks you to confirm the payment'
+        : `card ${outcome.code.replaceAll('_', ' ')}`;
+    return recordFailure(tx, locked, sub.number, reason, outcome.status === 'requires_action' ? 'action' : null);
   });
 }
 
@@ -206,10 +208,15 @@ async function lockDue(ctx: BillingCtx, id: number, expectedPeriodEnd: Date): Pr
 }
 
 /** Charges the period, moves the subscription on by one period and restores a suspended number. */
-async function applyRenewal(ctx: BillingCtx, sub: Subscription, method: 'card' | 'invoice'): Promise<void> {
+async function applyRenewal(
+  ctx: BillingCtx,
+  sub: Subscription,
+  number: string,
+  method: 'card' | 'invoice',
+): Promise<void> {
   const start = sub.current_period_end;
   const end = periodEnd(start, { billingPeriod: sub.billing_period, billingDays: sub.billing_days, anchorDay: sub.anchor_day });
-  const did = await ctx.db.selectFrom('dids').select(['id', 'number', 'status']).where('id', '=', sub.did_id).executeTakeFirstOrThrow();
+  const did = { id: sub.did_id, number };
   const keyBase = `sub-${sub.id}-${start.toISOString()}`;
   const common = { currency: sub.currency, didId: sub.did_id, subscriptionId: sub.id, orderId: null };
   const charges: NewCharge[] = [
@@ -244,8 +251,8 @@ async function applyRenewal(ctx: BillingCtx, sub: Subscription, method: 'card' |
     })
     .where('id', '=', sub.id)
     .execute();
-  if (wasSuspended && did.status === 'suspended') {
-    await ctx.db.updateTable('dids').set({ status: 'assigned' }).where('id', '=', did.id).execute();
+  if (wasSuspended) {
+    await ctx.db.updateTable('dids').set({ status: 'assigned' }).where('id', '=', did.id).where('status', '=', 'suspended').execute();
   }
   await recordAudit(ctx.db, ctx.actor, [
     {
@@ -274,13 +281,14 @@ async function applyRenewal(ctx: BillingCtx, sub: Subscription, method: 'card' |
 async function recordFailure(
   ctx: BillingCtx,
   sub: Subscription,
+  number: string,
   reason: string,
   kind: 'action' | null,
 ): Promise<RenewalOutcome> {
   const now = ctx.clock.now();
   const attempts = sub.dunning_attempts + 1;
   const schedule = ctx.policy.dunningRetryDays;
-  const did = await ctx.db.selectFrom('dids').select(['id', 'number']).where('id', '=', sub.did_id).executeTakeFirstOrThrow();
+  const did = { id: sub.did_id, number };
   const periodKey = `${sub.id}-${sub.current_period_end.getTime()}`;
   const payUrl = `${ctx.publicUrl}/my/numbers/${did.id}/pay`;
   const base = { number: did.number, amount: sub.recurring_fee, currency: sub.currency, reason, payUrl };
@@ -478,7 +486,8 @@ export async function completeRenewalCheckout(
         .where('id', '=', sub.id)
         .execute();
     }
-    await applyRenewal(tx, sub, 'card');
+    const did = await tx.db.selectFrom('dids').select('number').where('id', '=', sub.did_id).executeTakeFirstOrThrow();
+    await applyRenewal(tx, sub, did.number, 'card');
     return 'renewed' as const;
   });
   if (outcome === 'refunded' && ctx.payments && checkout.paymentId) {
