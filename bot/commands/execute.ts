@@ -2,7 +2,9 @@
 // No rules live here: core decides, this only words the outcome.
 import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
-import { createAccount, listAccounts, setAccountStatus } from '../../core/accounts/accounts.ts';
+import { createAccount, findAccount, listAccounts, setAccountStatus } from '../../core/accounts/accounts.ts';
+import { amountOwed } from '../../core/billing/ledger.ts';
+import { listOwnedNumbers, recordManualPayment } from '../../core/billing/subscriptions.ts';
 import { createUser } from '../../core/accounts/users.ts';
 import { linkStaff, listStaff, unlinkStaff } from '../../core/accounts/staff-identity.ts';
 import {
@@ -260,6 +262,44 @@ export async function executeCommand(ctx: Ctx, command: Command, options: Execut
         ]),
       });
     }
+    case 'balance': {
+      const account = await findAccount(ctx, command.account);
+      const owed = await amountOwed(ctx.db, account.id);
+      const numbers = await listOwnedNumbers(ctx, account.id);
+      return reply(
+        {
+          type: 'text',
+          text: `${account.slug} (${account.billing_mode}${account.billing_mode === 'postpaid' ? `, credit limit ${formatMoney(account.credit_limit, account.currency)}` : ''}): ${owedLabel(owed, account.currency)}.`,
+        },
+        numbers.length === 0
+          ? { type: 'text', text: 'No numbers bought.' }
+          : {
+              type: 'table',
+              columns: ['Number', 'Status', 'Renews', 'Price'],
+              rows: numbers.map((n) => [
+                formatNumber(n.number),
+                n.cancelAtPeriodEnd ? 'canceling' : n.status.replace('_', ' '),
+                n.billingType === 'one_time' ? '—' : n.currentPeriodEnd.toISOString().slice(0, 10),
+                recurringLabel({
+                  billing_type: n.billingType,
+                  billing_period: n.billingPeriod,
+                  billing_days: n.billingDays,
+                  setup_fee: n.setupFee,
+                  recurring_fee: n.recurringFee,
+                  currency: n.currency,
+                }),
+              ]),
+            },
+      );
+    }
+    case 'pay': {
+      const { owed } = await recordManualPayment(ctx, command);
+      const account = await findAccount(ctx, command.account);
+      return reply({
+        type: 'text',
+        text: `✓ Recorded ${command.amount} from ${account.slug} (${command.reference}). ${owedLabel(owed, account.currency)}; unpaid renewals are retried at the next sweep.`,
+      });
+    }
     case 'account suspend':
     case 'account activate':
     case 'account close': {
@@ -413,6 +453,11 @@ function requireIo(options: ExecuteOptions): ConsoleIo {
 }
 
 /** `help` needs no database: front doors answer it before connecting. */
+function owedLabel(owed: number, currency: string): string {
+  if (owed === 0) return 'nothing owed';
+  return owed > 0 ? `owes ${formatMoney(owed, currency)}` : `in credit by ${formatMoney(-owed, currency)}`;
+}
+
 export function help(topic: string | undefined, channel: 'cli' | 'chat'): Reply {
   const visible = COMMANDS.filter((c) => channel === 'cli' || !c.cliOnly);
   const prefix = channel === 'cli' ? 'npm run did -- ' : '/did ';

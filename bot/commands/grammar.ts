@@ -45,6 +45,8 @@ export type Command =
       readonly options: Options;
     }
   | { readonly name: 'account list' }
+  | { readonly name: 'balance'; readonly account: string }
+  | { readonly name: 'pay'; readonly account: string; readonly amount: string; readonly reference: string }
   | { readonly name: 'account transfer'; readonly account: string; readonly enabled: boolean }
   | { readonly name: 'account suspend' | 'account activate' | 'account close'; readonly account: string }
   | {
@@ -474,6 +476,30 @@ export const COMMANDS: readonly CommandSpec[] = [
       const state = words[1]!.toLowerCase();
       if (state !== 'on' && state !== 'off') throw new UsageError(`"${words[1]}" is not on or off.`);
       return { name: 'account transfer', account: words[0]!, enabled: state === 'on' };
+    },
+  },
+  {
+    name: 'balance',
+    usage: 'balance <account>',
+    summary: "What an account owes, and its numbers' renewal state",
+    examples: ['balance acme'],
+    cliOnly: true,
+    build: (words) => {
+      need(words, 1, 'the account');
+      return { name: 'balance', account: words[0]! };
+    },
+  },
+  {
+    name: 'pay',
+    usage: 'pay <account> <amount> <reference>',
+    summary: 'Record a payment received outside Stripe (a bank transfer against a postpaid invoice)',
+    details:
+      'The reference (the bank transfer id) makes the payment count once: recording it twice is refused. Renewals the account could not pay are tried again at the next sweep; nothing already charged is charged again.',
+    examples: ['pay acme 120.00 BANK-2026-11-0042'],
+    cliOnly: true,
+    build: (words) => {
+      need(words, 3, ['the account, the amount and the reference', 'the amount and the reference', 'the reference'][words.length] ?? 'the reference');
+      return { name: 'pay', account: words[0]!, amount: words[1]!, reference: joined(words.slice(2)) };
     },
   },
   {

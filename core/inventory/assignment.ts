@@ -13,6 +13,7 @@ import { formatNumber, parseNumber, tryParseNumber } from '../numbers/phone-numb
 import { conflict, invalid, notFound } from '../shared/errors.ts';
 import { DAY_MS } from '../shared/clock.ts';
 import { sql } from 'kysely';
+import { billStaffAssignment, endSubscriptionsOf } from '../billing/staff-assignment.ts';
 import {
   filterExpression,
   lockDidViews,
@@ -102,7 +103,8 @@ export async function assignMany(
   });
 }
 
-function checkTarget(target: Account): void {
+/** Refuses the operator's own account and accounts that are not active as assignment targets. */
+export function checkTarget(target: Account): void {
   if (target.kind === 'admin') {
     throw invalid(
       `${target.slug} is the operator's own account; numbers are assigned to resellers and customers.`,
@@ -180,7 +182,7 @@ async function lockCandidates(
 }
 
 /** The SQL form of `judge(...) === 'eligible'`, for picking the first N eligible rows in the database. */
-function eligibleExpression(eb: DidsEb, actor: Actor, target: Account) {
+export function eligibleExpression(eb: DidsEb, actor: Actor, target: Account) {
   const ancestors = target.path
     .split('/')
     .filter(Boolean)
@@ -240,7 +242,7 @@ export function judge(actor: Actor, did: LockedDid, target: Account): Verdict {
   }
 }
 
-function staleReason(did: LockedDid): string {
+export function staleReason(did: LockedDid): string {
   const now =
     did.status === 'assigned' && (did.customer_slug ?? did.owner_slug)
       ? `assigned to ${did.customer_slug ?? did.owner_slug}`
@@ -256,7 +258,12 @@ function day(date: Date | null): string {
   return date ? date.toISOString().slice(0, 10) : 'an unknown date';
 }
 
-async function applyAssignment(ctx: Ctx, target: Account, dids: readonly LockedDid[]): Promise<void> {
+/** Assigns numbers already locked and judged eligible, with one statement, auditing each. */
+export async function applyAssignment(
+  ctx: Ctx,
+  target: Account,
+  dids: readonly LockedDid[],
+): Promise<void> {
   if (dids.length === 0) return;
   const reseller = await holdingReseller(ctx.db, target);
   const ownerId = reseller?.id ?? null;
@@ -268,6 +275,13 @@ async function applyAssignment(ctx: Ctx, target: Account, dids: readonly LockedD
     assigned_account_id: assignedId,
     assigned_at: now,
   });
+  // Out of the pool means billed from now on; a reseller's own stock handed to its customer is already paid for.
+  await billStaffAssignment(
+    ctx.db,
+    target,
+    dids.filter((d) => d.status === 'available'),
+    now,
+  );
   await recordAudit(
     ctx.db,
     ctx.actor,
@@ -327,42 +341,64 @@ export async function releaseDid(
     if (!isOperatorStaff(tx.actor) && !actorReachesOwner(tx.actor, did)) {
       throw conflict(`${formatNumber(number)} is not one of your numbers; only the operator can release it.`);
     }
-    if (did.status !== 'assigned' && did.status !== 'suspended') {
-      const state =
-        did.status === 'aging' ? `already released and aging until ${day(did.aging_until)}` : did.status;
-      throw conflict(`${formatNumber(number)} is ${state}; there is nothing to release.`);
-    }
-    const now = tx.clock.now();
-    const days = tx.settings.didAgingDays;
-    const agingUntil = days > 0 ? new Date(now.getTime() + days * DAY_MS) : null;
-    await tx.db
-      .updateTable('dids')
-      .set({
-        status: agingUntil ? 'aging' : 'available',
-        owner_account_id: null,
-        assigned_account_id: null,
-        assigned_at: null,
-        freed_at: now,
-        aging_until: agingUntil,
-        destination_type: null,
-        destination: null,
-      })
-      .where('id', '=', did.id)
-      .execute();
-    await tx.db.deleteFrom('call_transfers').where('did_id', '=', did.id).execute();
-    await recordAudit(tx.db, tx.actor, [
-      {
-        action: 'did.release',
-        didId: did.id,
-        accountId: did.assigned_account_id ?? did.owner_account_id,
-        subject: did.number,
-        before: { ...holders(did), destination: did.destination },
-        after: { status: agingUntil ? 'aging' : 'available', aging_until: agingUntil },
-      },
-    ]);
+    const refusal = releaseRefusal(did);
+    if (refusal) throw conflict(`${formatNumber(number)} ${refusal}`);
+    const [agingUntil = null] = await applyRelease(tx, [did]);
     const released = await selectDidView(tx.db).where('dids.id', '=', did.id).executeTakeFirstOrThrow();
     return { did: released, agingUntil };
   });
+}
+
+/** Why a number cannot be released (it is not in use), or null when it can. */
+export function releaseRefusal(did: Pick<Did, 'status' | 'aging_until'>): string | null {
+  if (did.status === 'assigned' || did.status === 'suspended') return null;
+  const state = did.status === 'aging' ? `already released and aging until ${day(did.aging_until)}` : did.status;
+  return `is ${state}; there is nothing to release.`;
+}
+
+/**
+ * Releases numbers already locked and judged releasable, with one statement each: back to the pool after
+ * the configured aging days, without their routing and call-transfer settings, one audit event per
+ * number. Returns the aging end (null: straight back on sale), the same for all of them.
+ */
+export async function applyRelease(ctx: Ctx, dids: readonly LockedDid[]): Promise<(Date | null)[]> {
+  if (dids.length === 0) return [];
+  const now = ctx.clock.now();
+  const days = ctx.settings.didAgingDays;
+  const agingUntil = days > 0 ? new Date(now.getTime() + days * DAY_MS) : null;
+  await updateByIds(ctx.db, dids, {
+    status: agingUntil ? 'aging' : 'available',
+    owner_account_id: null,
+    assigned_account_id: null,
+    assigned_at: null,
+    freed_at: now,
+    aging_until: agingUntil,
+    destination_type: null,
+    destination: null,
+  });
+  await ctx.db
+    .deleteFrom('call_transfers')
+    .where(sql<boolean>`did_id = any(${dids.map((d) => d.id)}::bigint[])`)
+    .execute();
+  // Nobody holds the number any more, so nothing renews for it.
+  await endSubscriptionsOf(
+    ctx.db,
+    dids.map((d) => d.id),
+    now,
+  );
+  await recordAudit(
+    ctx.db,
+    ctx.actor,
+    dids.map((did) => ({
+      action: 'did.release',
+      didId: did.id,
+      accountId: did.assigned_account_id ?? did.owner_account_id,
+      subject: did.number,
+      before: { ...holders(did), destination: did.destination },
+      after: { status: agingUntil ? 'aging' : 'available', aging_until: agingUntil },
+    })),
+  );
+  return dids.map(() => agingUntil);
 }
 
 /** Staff see every number; others see the pool and what their subtree holds. */

@@ -63,6 +63,20 @@ afterAll(async () => {
 
 // Every test below stands on its own data, so they run side by side: each is a few console processes.
 describe.concurrent('the console (bot/cli/main.ts)', () => {
+  it('records a bank payment once, refuses the same reference twice, and shows the balance', async () => {
+    const paid = await did(['pay', 'umbrella', '12.50', 'BANK-2026-0001']);
+    expect(paid.code, shown(paid)).toBe(0);
+    expect(paid.stdout).toContain('✓ Recorded 12.50 from umbrella (BANK-2026-0001). in credit by $12.50');
+    const again = await did(['pay', 'umbrella', '12.50', 'BANK-2026-0001']);
+    expect(again.code, shown(again)).toBe(4);
+    expect(again.stderr).toContain('already recorded');
+    const bad = await did(['pay', 'umbrella', '-3', 'BANK-2026-0002']);
+    expect(bad.code, shown(bad)).toBe(2);
+    const balance = await did(['balance', 'umbrella']);
+    expect(balance.code, shown(balance)).toBe(0);
+    expect(balance.stdout).toContain('in credit by $12.50');
+  });
+
   it('assigns a number, changes nothing the second time, refuses another account, then releases it', async () => {
     const first = await did(['assign', '18665550100', 'acme']);
     expect(first.code, shown(first)).toBe(0);
