@@ -4,6 +4,7 @@
 // Not idempotent: a second run on the same database fails on unique constraints; callers check first.
 import { randomBytes } from 'node:crypto';
 import { hash } from '@node-rs/argon2';
+import { billStaffAssignment } from '../billing/staff-assignment.ts';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, NewDid } from '../db/schema.ts';
 import { DAY_MS, systemClock, type Clock } from '../shared/clock.ts';
@@ -77,8 +78,25 @@ export async function loadDemoData(db: Kysely<Database>, options: DemoOptions = 
         .values(rows.slice(start, start + DID_CHUNK))
         .execute();
     }
+    await billDemoHoldings(trx, now);
     return { accounts: accounts.size, dids: rows.length, credentials };
   });
+}
+
+/**
+ * Numbers in use are billed like any staff assignment (a subscription and its first charges each), so the
+ * storefront's "My numbers", invoices and the renewals have something real to show.
+ */
+async function billDemoHoldings(trx: Transaction<Database>, now: Date): Promise<void> {
+  const inUse = await trx
+    .selectFrom('dids')
+    .selectAll()
+    .where('status', 'in', ['assigned', 'suspended'])
+    .orderBy('id')
+    .execute();
+  const byHolder = Map.groupBy(inUse, (did) => did.assigned_account_id ?? did.owner_account_id!);
+  const holders = await trx.selectFrom('accounts').selectAll().where('id', 'in', [...byHolder.keys(), -1]).execute();
+  for (const account of holders) await billStaffAssignment(trx, account, byHolder.get(account.id) ?? [], now);
 }
 
 /** 12 random bytes are exactly 16 base64url characters. */

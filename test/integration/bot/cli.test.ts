@@ -10,6 +10,7 @@ import { describeRating, rateCall, ratingTermsOf } from '../../../core/billing/r
 import { connect, type Db } from '../../../core/db/connect.ts';
 import { loadDemoData } from '../../../core/demo/demo-data.ts';
 import { formatMoney } from '../../../core/shared/money.ts';
+import { amountOwed } from '../../../core/billing/ledger.ts';
 import { createTestDatabase, dropDatabase } from '../../helpers/database.ts';
 import { CLOSED_DATABASE_URL, runScript } from '../runtime/processes.ts';
 
@@ -64,17 +65,25 @@ afterAll(async () => {
 // Every test below stands on its own data, so they run side by side: each is a few console processes.
 describe.concurrent('the console (bot/cli/main.ts)', () => {
   it('records a bank payment once, refuses the same reference twice, and shows the balance', async () => {
+    const umbrella = await db!.selectFrom('accounts').select('id').where('slug', '=', 'umbrella').executeTakeFirstOrThrow();
+    // The demo bills umbrella's numbers on its invoice, so it owes something before paying.
+    const before = await amountOwed(db!, umbrella.id);
+    expect(before).toBeGreaterThan(0);
     const paid = await did(['pay', 'umbrella', '12.50', 'BANK-2026-0001']);
     expect(paid.code, shown(paid)).toBe(0);
-    expect(paid.stdout).toContain('✓ Recorded 12.50 from umbrella (BANK-2026-0001). in credit by $12.50');
+    expect(paid.stdout).toContain('✓ Recorded 12.50 from umbrella (BANK-2026-0001).');
+    expect(await amountOwed(db!, umbrella.id)).toBe(before - 1250);
+    expect(paid.stdout).toContain(`owes ${formatMoney(before - 1250, 'USD')}`);
     const again = await did(['pay', 'umbrella', '12.50', 'BANK-2026-0001']);
     expect(again.code, shown(again)).toBe(4);
     expect(again.stderr).toContain('already recorded');
     const bad = await did(['pay', 'umbrella', '-3', 'BANK-2026-0002']);
     expect(bad.code, shown(bad)).toBe(2);
+    expect(await amountOwed(db!, umbrella.id)).toBe(before - 1250);
     const balance = await did(['balance', 'umbrella']);
     expect(balance.code, shown(balance)).toBe(0);
-    expect(balance.stdout).toContain('in credit by $12.50');
+    expect(balance.stdout).toContain(`owes ${formatMoney(before - 1250, 'USD')}`);
+    expect(balance.stdout).toMatch(/Renews/);
   });
 
   it('assigns a number, changes nothing the second time, refuses another account, then releases it', async () => {
