@@ -14,7 +14,11 @@ import { withRetryAfter } from '../telegram/messenger.ts';
 /** Notices staff see in Slack, as well as the account. */
 const STAFF_KINDS = new Set(['number_suspended', 'number_released']);
 
-export function telegramChannel(db: Executor, telegram: Pick<Telegram, 'sendMessage'>, log: Logger): NotificationChannel {
+export function telegramChannel(
+  db: Executor,
+  telegram: Pick<Telegram, 'sendMessage'>,
+  log: Logger,
+): NotificationChannel {
   return {
     name: 'telegram',
     async deliver(notice, text) {
@@ -43,7 +47,11 @@ export function slackStaffChannel(
     name: 'slack',
     async deliver(notice, text) {
       if (!STAFF_KINDS.has(notice.kind)) return 0;
-      const account = await db.selectFrom('accounts').select('slug').where('id', '=', notice.account_id).executeTakeFirst();
+      const account = await db
+        .selectFrom('accounts')
+        .select('slug')
+        .where('id', '=', notice.account_id)
+        .executeTakeFirst();
       await client.chat.postMessage({ channel, text: `[${account?.slug ?? notice.account_id}] ${text}` });
       return 1;
     },

@@ -69,7 +69,12 @@ export async function fulfillItem(db: Executor, actor: Actor, input: FulfillInpu
     .executeTakeFirstOrThrow();
 
   const base = `order-${order.id}-did-${did.id}`;
-  const common = { currency: order.currency, didId: did.id, subscriptionId: subscription.id, orderId: order.id };
+  const common = {
+    currency: order.currency,
+    didId: did.id,
+    subscriptionId: subscription.id,
+    orderId: order.id,
+  };
   const charges: NewCharge[] = [
     {
       ...common,

@@ -34,14 +34,21 @@ export function nextMonthStart(at: Date): Date {
 }
 
 /** The open invoice of the account for the month of `at`, created on first use. */
-export async function invoiceFor(db: Executor, accountId: number, currency: string, at: Date): Promise<number> {
+export async function invoiceFor(
+  db: Executor,
+  accountId: number,
+  currency: string,
+  at: Date,
+): Promise<number> {
   const start = monthStart(at);
   const row = await db
     .insertInto('invoices')
     .values({ account_id: accountId, currency, period_start: start, period_end: nextMonthStart(at) })
     .onConflict((oc) =>
       // A no-op update so RETURNING yields the existing row's id.
-      oc.columns(['account_id', 'currency', 'period_start']).doUpdateSet({ currency: (eb) => eb.ref('excluded.currency') }),
+      oc
+        .columns(['account_id', 'currency', 'period_start'])
+        .doUpdateSet({ currency: (eb) => eb.ref('excluded.currency') }),
     )
     .returning('id')
     .executeTakeFirstOrThrow();

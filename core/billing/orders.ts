@@ -91,7 +91,9 @@ export async function quoteOrder(ctx: BillingCtx, didIds: readonly (number | str
   if (dids.length !== ids.length || unavailable.length) {
     const names = unavailable.map((d) => formatNumber(d.number)).join(', ');
     throw conflict(
-      names ? `${names} ${unavailable.length === 1 ? 'is' : 'are'} no longer available.` : 'A number you picked no longer exists.',
+      names
+        ? `${names} ${unavailable.length === 1 ? 'is' : 'are'} no longer available.`
+        : 'A number you picked no longer exists.',
       { help: 'Remove it from your selection and pick another.', field: 'did' },
     );
   }
@@ -130,7 +132,11 @@ async function priceLines(
   const renewals = new Map<string, number>();
   for (const l of lines) {
     if (l.billingType !== 'recurring' || l.recurringFee === 0) continue;
-    const label = periodLabel({ billing_type: l.billingType, billing_period: l.billingPeriod, billing_days: l.billingDays });
+    const label = periodLabel({
+      billing_type: l.billingType,
+      billing_period: l.billingPeriod,
+      billing_days: l.billingDays,
+    });
     renewals.set(label, (renewals.get(label) ?? 0) + l.recurringFee);
   }
   return {
@@ -154,11 +160,18 @@ export async function placeOrder(ctx: BillingCtx, input: PlaceOrderInput): Promi
   if (!/^[A-Za-z0-9_-]{8,100}$/.test(input.submitKey)) {
     throw invalid('This form has expired.', { help: 'Reload the page and try again.' });
   }
-  const existing = await ctx.db.selectFrom('orders').selectAll().where('submit_key', '=', input.submitKey).executeTakeFirst();
+  const existing = await ctx.db
+    .selectFrom('orders')
+    .selectAll()
+    .where('submit_key', '=', input.submitKey)
+    .executeTakeFirst();
   if (existing) return sameOrder(buyer, existing);
   const ids = parseIds(input.didIds);
   if (input.method === 'invoice' && buyer.billing_mode !== 'postpaid') {
-    throw invalid('Only postpaid accounts can order on account.', { help: 'Pay by card instead.', field: 'method' });
+    throw invalid('Only postpaid accounts can order on account.', {
+      help: 'Pay by card instead.',
+      field: 'method',
+    });
   }
   if (input.method === 'card' && !ctx.payments) {
     throw new DomainError('unavailable', 'Card payments are not set up on this server.', {
@@ -175,7 +188,11 @@ export async function placeOrder(ctx: BillingCtx, input: PlaceOrderInput): Promi
     placed = await inTransaction(ctx, async (tx) => {
       // The two requests of a double-click queue up here; the second then finds the first one's order.
       await sql`SELECT pg_advisory_xact_lock(hashtext(${`order:${input.submitKey}`}))`.execute(tx.db);
-      const first = await tx.db.selectFrom('orders').selectAll().where('submit_key', '=', input.submitKey).executeTakeFirst();
+      const first = await tx.db
+        .selectFrom('orders')
+        .selectAll()
+        .where('submit_key', '=', input.submitKey)
+        .executeTakeFirst();
       if (first) return { order: first, immediate: true, existing: true };
       // Lock the numbers in id order so two buyers of overlapping selections cannot deadlock.
       const dids = await tx.db
@@ -185,7 +202,8 @@ export async function placeOrder(ctx: BillingCtx, input: PlaceOrderInput): Promi
         .orderBy('id')
         .forUpdate()
         .execute();
-      if (dids.length !== ids.length) throw conflict('A number you picked no longer exists.', { field: 'did' });
+      if (dids.length !== ids.length)
+        throw conflict('A number you picked no longer exists.', { field: 'did' });
       const taken = dids.filter((d) => d.status !== 'available');
       if (taken.length) {
         throw conflict(
@@ -230,7 +248,12 @@ export async function placeOrder(ctx: BillingCtx, input: PlaceOrderInput): Promi
           ? null
           : await tx.db
               .insertInto('reservations')
-              .values({ did_id: did.id, account_id: buyer.id, order_id: order.id, expires_at: order.expires_at })
+              .values({
+                did_id: did.id,
+                account_id: buyer.id,
+                order_id: order.id,
+                expires_at: order.expires_at,
+              })
               .returning('id')
               .executeTakeFirstOrThrow();
         const item = await tx.db
@@ -260,11 +283,7 @@ export async function placeOrder(ctx: BillingCtx, input: PlaceOrderInput): Promi
         }
       }
       if (!immediate) {
-        await tx.db
-          .updateTable('dids')
-          .set({ status: 'reserved' })
-          .where('id', 'in', ids)
-          .execute();
+        await tx.db.updateTable('dids').set({ status: 'reserved' }).where('id', 'in', ids).execute();
         await recordAudit(
           tx.db,
           tx.actor,
@@ -290,7 +309,11 @@ export async function placeOrder(ctx: BillingCtx, input: PlaceOrderInput): Promi
   } catch (error) {
     if (uniqueViolation(error)) {
       // The other click of a double-click won the race to insert the order: show that one.
-      const winner = await ctx.db.selectFrom('orders').selectAll().where('submit_key', '=', input.submitKey).executeTakeFirst();
+      const winner = await ctx.db
+        .selectFrom('orders')
+        .selectAll()
+        .where('submit_key', '=', input.submitKey)
+        .executeTakeFirst();
       if (winner) return sameOrder(buyer, winner);
     }
     throw error;
@@ -307,7 +330,8 @@ export async function placeOrder(ctx: BillingCtx, input: PlaceOrderInput): Promi
 }
 
 function sameOrder(buyer: Account, order: Order): PlacedOrder {
-  if (order.account_id !== buyer.id) throw invalid('This form has expired.', { help: 'Reload the page and try again.' });
+  if (order.account_id !== buyer.id)
+    throw invalid('This form has expired.', { help: 'Reload the page and try again.' });
   return { order, checkoutUrl: order.status === 'pending' ? order.checkout_url : null };
 }
 
@@ -323,7 +347,9 @@ async function startCheckout(ctx: BillingCtx, buyer: Account, order: Order): Pro
       .orderBy('dids.number')
       .execute();
     const lines = items.flatMap((i) => [
-      ...(i.setup_fee > 0 ? [{ name: `Setup of ${formatNumber(i.number)}`, amount: i.setup_fee, quantity: 1 }] : []),
+      ...(i.setup_fee > 0
+        ? [{ name: `Setup of ${formatNumber(i.number)}`, amount: i.setup_fee, quantity: 1 }]
+        : []),
       ...(i.recurring_fee > 0
         ? [
             {
@@ -341,7 +367,9 @@ async function startCheckout(ctx: BillingCtx, buyer: Account, order: Order): Pro
       lines,
       successUrl: `${ctx.publicUrl}/orders/${order.id}?from=checkout`,
       cancelUrl: `${ctx.publicUrl}/orders/${order.id}/cancel`,
-      expiresAt: new Date(now.getTime() + Math.max(MIN_CHECKOUT_MINUTES, ctx.policy.reservationMinutes) * 60_000 + 60_000),
+      expiresAt: new Date(
+        now.getTime() + Math.max(MIN_CHECKOUT_MINUTES, ctx.policy.reservationMinutes) * 60_000 + 60_000,
+      ),
       metadata: { order_id: String(order.id), account_id: String(buyer.id) },
       idempotencyKey: `checkout-order-${order.id}`,
       saveCard: true,
@@ -364,7 +392,10 @@ async function startCheckout(ctx: BillingCtx, buyer: Account, order: Order): Pro
  * A completed Checkout (from the webhook, or read back from Stripe). Idempotent: a second delivery finds
  * the order paid and only makes sure refunds owed were sent.
  */
-export async function completeCheckout(ctx: BillingCtx, checkout: CompletedCheckout): Promise<'fulfilled' | 'already_done' | 'unpaid' | 'unknown'> {
+export async function completeCheckout(
+  ctx: BillingCtx,
+  checkout: CompletedCheckout,
+): Promise<'fulfilled' | 'already_done' | 'unpaid' | 'unknown'> {
   if (!checkout.paid) return 'unpaid';
   const orderId = Number(checkout.metadata['order_id']);
   const result = await inTransaction(ctx, async (tx) => {
@@ -380,7 +411,11 @@ export async function completeCheckout(ctx: BillingCtx, checkout: CompletedCheck
       .executeTakeFirst();
     if (!order) return 'unknown' as const;
     if (order.status === 'paid') return 'already_done' as const;
-    const buyer = await tx.db.selectFrom('accounts').selectAll().where('id', '=', order.account_id).executeTakeFirstOrThrow();
+    const buyer = await tx.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('id', '=', order.account_id)
+      .executeTakeFirstOrThrow();
     const now = tx.clock.now();
     await tx.db
       .insertInto('payments')
@@ -397,12 +432,26 @@ export async function completeCheckout(ctx: BillingCtx, checkout: CompletedCheck
       .onConflict((oc) => oc.column('idempotency_key').doNothing())
       .execute();
     if (checkout.customerId && !buyer.stripe_customer_id) {
-      await tx.db.updateTable('accounts').set({ stripe_customer_id: checkout.customerId }).where('id', '=', buyer.id).execute();
+      await tx.db
+        .updateTable('accounts')
+        .set({ stripe_customer_id: checkout.customerId })
+        .where('id', '=', buyer.id)
+        .execute();
     }
-    const items = await tx.db.selectFrom('order_items').selectAll().where('order_id', '=', order.id).orderBy('did_id').execute();
+    const items = await tx.db
+      .selectFrom('order_items')
+      .selectAll()
+      .where('order_id', '=', order.id)
+      .orderBy('did_id')
+      .execute();
     const fulfilled: string[] = [];
     for (const item of items) {
-      const did = await tx.db.selectFrom('dids').selectAll().where('id', '=', item.did_id).forUpdate().executeTakeFirstOrThrow();
+      const did = await tx.db
+        .selectFrom('dids')
+        .selectAll()
+        .where('id', '=', item.did_id)
+        .forUpdate()
+        .executeTakeFirstOrThrow();
       const heldForUs =
         did.status === 'reserved' &&
         (await tx.db
@@ -451,7 +500,11 @@ export async function completeCheckout(ctx: BillingCtx, checkout: CompletedCheck
       .where('order_id', '=', order.id)
       .where('status', 'in', ['active', 'expired'])
       .execute();
-    await tx.db.updateTable('orders').set({ status: 'paid', paid_at: now }).where('id', '=', order.id).execute();
+    await tx.db
+      .updateTable('orders')
+      .set({ status: 'paid', paid_at: now })
+      .where('id', '=', order.id)
+      .execute();
     if (fulfilled.length) {
       await recordNotification(tx.db, {
         accountId: buyer.id,
@@ -510,7 +563,12 @@ export async function endOrder(
   status: 'expired' | 'canceled' | 'failed',
 ): Promise<boolean> {
   const ended = await inTransaction(ctx, async (tx) => {
-    const order = await tx.db.selectFrom('orders').selectAll().where('id', '=', orderId).forUpdate().executeTakeFirst();
+    const order = await tx.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('id', '=', orderId)
+      .forUpdate()
+      .executeTakeFirst();
     if (!order || order.status !== 'pending') return null;
     if (status === 'expired' && order.expires_at > tx.clock.now()) return null;
     const held = await tx.db
@@ -531,7 +589,11 @@ export async function endOrder(
       await tx.db
         .updateTable('dids')
         .set({ status: 'available' })
-        .where('id', 'in', back.map((h) => h.did_id))
+        .where(
+          'id',
+          'in',
+          back.map((h) => h.did_id),
+        )
         .where('status', '=', 'reserved')
         .execute();
       await recordAudit(

@@ -70,7 +70,11 @@ export function periodLabel(terms: BillingTermsRow): string {
 
 /** "$1.50 per month", "free of charge", "no recurring fee". */
 export function recurringLabel(
-  price: BillingTermsRow & { readonly setup_fee: number; readonly recurring_fee: number; readonly currency: string },
+  price: BillingTermsRow & {
+    readonly setup_fee: number;
+    readonly recurring_fee: number;
+    readonly currency: string;
+  },
 ): string {
   if (price.billing_type === 'one_time') return 'no recurring fee';
   if (price.recurring_fee === 0 && price.setup_fee === 0) return 'free of charge';

@@ -60,14 +60,12 @@ export async function findDueWork(
     .limit(limit)
     .execute();
   return [
-    ...renewals.map(
-      (r): DueWork => ({
-        kind: 'renew',
-        subscriptionId: r.id,
-        periodEnd: r.current_period_end,
-        attempt: r.dunning_attempts + 1,
-      }),
-    ),
+    ...renewals.map((r): DueWork => ({
+      kind: 'renew',
+      subscriptionId: r.id,
+      periodEnd: r.current_period_end,
+      attempt: r.dunning_attempts + 1,
+    })),
     ...releases.map((r): DueWork => ({ kind: 'release', subscriptionId: r.id })),
   ];
 }
@@ -79,13 +77,7 @@ export function dueWorkKey(work: DueWork): string {
     : `release-${work.subscriptionId}`;
 }
 
-export type RenewalOutcome =
-  | 'renewed'
-  | 'not_due'
-  | 'canceled'
-  | 'failed'
-  | 'action_required'
-  | 'suspended';
+export type RenewalOutcome = 'renewed' | 'not_due' | 'canceled' | 'failed' | 'action_required' | 'suspended';
 
 /** The subscription with what a renewal needs of its account and number, in one read. */
 async function loadForRenewal(ctx: BillingCtx, subscriptionId: number) {
@@ -160,13 +152,22 @@ export async function renewSubscription(
     amount,
     currency: sub.currency,
     description: `Renewal of ${sub.number}`,
-    metadata: { subscription_id: String(sub.id), period_end: sub.current_period_end.toISOString(), payment_key: key },
+    metadata: {
+      subscription_id: String(sub.id),
+      period_end: sub.current_period_end.toISOString(),
+      payment_key: key,
+    },
     idempotencyKey: key,
   });
   return inTransaction(ctx, async (tx) => {
     const locked = await lockDue(tx, subscriptionId, expectedPeriodEnd);
     if (!locked) return 'not_due';
-    const status = outcome.status === 'succeeded' ? 'succeeded' : outcome.status === 'requires_action' ? 'requires_action' : 'failed';
+    const status =
+      outcome.status === 'succeeded'
+        ? 'succeeded'
+        : outcome.status === 'requires_action'
+          ? 'requires_action'
+          : 'failed';
     await tx.db
       .insertInto('payments')
       .values({
@@ -190,7 +191,13 @@ export async function renewSubscription(
       outcome.status === 'requires_action'
         ? 'your bank asks you to confirm the payment'
         : `card ${outcome.code.replaceAll('_', ' ')}`;
-    return recordFailure(tx, locked, sub.number, reason, outcome.status === 'requires_action' ? 'action' : null);
+    return recordFailure(
+      tx,
+      locked,
+      sub.number,
+      reason,
+      outcome.status === 'requires_action' ? 'action' : null,
+    );
   });
 }
 
@@ -198,12 +205,18 @@ function isDue(sub: Subscription, expectedPeriodEnd: Date, now: Date): boolean {
   if (sub.billing_type !== 'recurring') return false;
   if (sub.current_period_end.getTime() !== expectedPeriodEnd.getTime()) return false;
   if (sub.status === 'active') return sub.current_period_end <= now;
-  if (sub.status === 'past_due' || sub.status === 'suspended') return sub.next_retry_at !== null && sub.next_retry_at <= now;
+  if (sub.status === 'past_due' || sub.status === 'suspended')
+    return sub.next_retry_at !== null && sub.next_retry_at <= now;
   return false;
 }
 
 async function lockDue(ctx: BillingCtx, id: number, expectedPeriodEnd: Date): Promise<Subscription | null> {
-  const sub = await ctx.db.selectFrom('subscriptions').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  const sub = await ctx.db
+    .selectFrom('subscriptions')
+    .selectAll()
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
   return sub && isDue(sub, expectedPeriodEnd, ctx.clock.now()) ? sub : null;
 }
 
@@ -215,7 +228,11 @@ async function applyRenewal(
   method: 'card' | 'invoice',
 ): Promise<void> {
   const start = sub.current_period_end;
-  const end = periodEnd(start, { billingPeriod: sub.billing_period, billingDays: sub.billing_days, anchorDay: sub.anchor_day });
+  const end = periodEnd(start, {
+    billingPeriod: sub.billing_period,
+    billingDays: sub.billing_days,
+    anchorDay: sub.anchor_day,
+  });
   const did = { id: sub.did_id, number };
   const keyBase = `sub-${sub.id}-${start.toISOString()}`;
   const common = { currency: sub.currency, didId: sub.did_id, subscriptionId: sub.id, orderId: null };
@@ -252,7 +269,12 @@ async function applyRenewal(
     .where('id', '=', sub.id)
     .execute();
   if (wasSuspended) {
-    await ctx.db.updateTable('dids').set({ status: 'assigned' }).where('id', '=', did.id).where('status', '=', 'suspended').execute();
+    await ctx.db
+      .updateTable('dids')
+      .set({ status: 'assigned' })
+      .where('id', '=', did.id)
+      .where('status', '=', 'suspended')
+      .execute();
   }
   await recordAudit(ctx.db, ctx.actor, [
     {
@@ -269,7 +291,12 @@ async function applyRenewal(
       accountId: sub.account_id,
       kind: 'renewal_receipt',
       key: `${keyBase}-receipt`,
-      data: { number: did.number, amount: sub.recurring_fee, currency: sub.currency, periodEnd: end.toISOString() },
+      data: {
+        number: did.number,
+        amount: sub.recurring_fee,
+        currency: sub.currency,
+        periodEnd: end.toISOString(),
+      },
     });
   }
 }
@@ -296,7 +323,11 @@ async function recordFailure(
   if (attempts <= schedule.length && sub.status !== 'suspended') {
     const planned = daysFrom(sub.current_period_end, schedule[attempts - 1]!);
     const nextRetry = planned > now ? planned : new Date(now.getTime() + DAY_MS);
-    await setStatus(ctx, sub, 'past_due', { dunning_attempts: attempts, next_retry_at: nextRetry, last_failure: reason });
+    await setStatus(ctx, sub, 'past_due', {
+      dunning_attempts: attempts,
+      next_retry_at: nextRetry,
+      last_failure: reason,
+    });
     await notify(ctx, {
       accountId: sub.account_id,
       kind: kind === 'action' ? 'payment_action_required' : 'payment_failed',
@@ -308,7 +339,11 @@ async function recordFailure(
 
   if (sub.status === 'suspended') {
     // A retry asked for after a payment, still short: stay suspended, keep the release date.
-    await setStatus(ctx, sub, 'suspended', { dunning_attempts: attempts, next_retry_at: null, last_failure: reason });
+    await setStatus(ctx, sub, 'suspended', {
+      dunning_attempts: attempts,
+      next_retry_at: null,
+      last_failure: reason,
+    });
     return 'suspended';
   }
   const releaseAt = daysFrom(now, ctx.policy.suspensionGraceDays);
@@ -319,7 +354,12 @@ async function recordFailure(
     suspended_at: now,
     release_at: releaseAt,
   });
-  await ctx.db.updateTable('dids').set({ status: 'suspended' }).where('id', '=', did.id).where('status', '=', 'assigned').execute();
+  await ctx.db
+    .updateTable('dids')
+    .set({ status: 'suspended' })
+    .where('id', '=', did.id)
+    .where('status', '=', 'assigned')
+    .execute();
   await recordAudit(ctx.db, ctx.actor, [
     {
       action: 'did.suspend',
@@ -343,9 +383,15 @@ async function setStatus(
   ctx: BillingCtx,
   sub: Subscription,
   status: SubscriptionStatus,
-  values: Partial<Pick<Subscription, 'dunning_attempts' | 'next_retry_at' | 'last_failure' | 'suspended_at' | 'release_at'>>,
+  values: Partial<
+    Pick<Subscription, 'dunning_attempts' | 'next_retry_at' | 'last_failure' | 'suspended_at' | 'release_at'>
+  >,
 ): Promise<void> {
-  await ctx.db.updateTable('subscriptions').set({ status, ...values }).where('id', '=', sub.id).execute();
+  await ctx.db
+    .updateTable('subscriptions')
+    .set({ status, ...values })
+    .where('id', '=', sub.id)
+    .execute();
   if (status !== sub.status) {
     await recordAudit(ctx.db, ctx.actor, [
       {
@@ -366,7 +412,11 @@ async function notify(ctx: BillingCtx, notice: NewNotification): Promise<void> {
   // if it does, the notice is still pending and the sweep sends it). Receipts are not urgent: the sweep
   // sends them within a minute, which keeps a renewal run from doubling its queue traffic.
   if (id !== null && notice.kind !== 'renewal_receipt') {
-    await ctx.enqueue('deliver-notification', { notificationId: id }, { key: `notify-${id}`, delayMs: 1_000 });
+    await ctx.enqueue(
+      'deliver-notification',
+      { notificationId: id },
+      { key: `notify-${id}`, delayMs: 1_000 },
+    );
   }
 }
 
@@ -388,7 +438,12 @@ export async function endSubscription(ctx: BillingCtx, sub: Subscription, why: s
     .set({ status: 'canceled', canceled_at: now, next_retry_at: null })
     .where('id', '=', sub.id)
     .execute();
-  const did = await ctx.db.selectFrom('dids').selectAll().where('id', '=', sub.did_id).forUpdate().executeTakeFirstOrThrow();
+  const did = await ctx.db
+    .selectFrom('dids')
+    .selectAll()
+    .where('id', '=', sub.did_id)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
   if (did.status === 'assigned' || did.status === 'suspended') {
     const days = ctx.settings.didAgingDays;
     const agingUntil = days > 0 ? daysFrom(now, days) : null;
@@ -423,9 +478,19 @@ export async function endSubscription(ctx: BillingCtx, sub: Subscription, why: s
 /** A suspended number whose grace is over goes back to the pool; the account is told. */
 export async function releaseUnpaid(ctx: BillingCtx, subscriptionId: number): Promise<boolean> {
   return inTransaction(ctx, async (tx) => {
-    const sub = await tx.db.selectFrom('subscriptions').selectAll().where('id', '=', subscriptionId).forUpdate().executeTakeFirst();
-    if (!sub || sub.status !== 'suspended' || !sub.release_at || sub.release_at > tx.clock.now()) return false;
-    const did = await tx.db.selectFrom('dids').select('number').where('id', '=', sub.did_id).executeTakeFirstOrThrow();
+    const sub = await tx.db
+      .selectFrom('subscriptions')
+      .selectAll()
+      .where('id', '=', subscriptionId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!sub || sub.status !== 'suspended' || !sub.release_at || sub.release_at > tx.clock.now())
+      return false;
+    const did = await tx.db
+      .selectFrom('dids')
+      .select('number')
+      .where('id', '=', sub.did_id)
+      .executeTakeFirstOrThrow();
     await endSubscription(tx, sub, 'unpaid after the grace period');
     await notify(tx, {
       accountId: sub.account_id,
@@ -459,11 +524,20 @@ export async function completeRenewalCheckout(
       .where('idempotency_key', '=', key)
       .executeTakeFirst();
     // A refund decided earlier but not yet sent (Stripe was down) is sent on the next delivery.
-    if (known) return known.status === 'succeeded' && known.failure_code === REFUND_DUE ? ('refunded' as const) : ('already_done' as const);
-    const sub = await tx.db.selectFrom('subscriptions').selectAll().where('id', '=', subscriptionId).forUpdate().executeTakeFirst();
+    if (known)
+      return known.status === 'succeeded' && known.failure_code === REFUND_DUE
+        ? ('refunded' as const)
+        : ('already_done' as const);
+    const sub = await tx.db
+      .selectFrom('subscriptions')
+      .selectAll()
+      .where('id', '=', subscriptionId)
+      .forUpdate()
+      .executeTakeFirst();
     if (!sub) return 'already_done' as const;
     const stillOwed =
-      sub.current_period_end.getTime() === periodEndMs && (sub.status === 'past_due' || sub.status === 'suspended');
+      sub.current_period_end.getTime() === periodEndMs &&
+      (sub.status === 'past_due' || sub.status === 'suspended');
     await tx.db
       .insertInto('payments')
       .values({
@@ -486,7 +560,11 @@ export async function completeRenewalCheckout(
         .where('id', '=', sub.id)
         .execute();
     }
-    const did = await tx.db.selectFrom('dids').select('number').where('id', '=', sub.did_id).executeTakeFirstOrThrow();
+    const did = await tx.db
+      .selectFrom('dids')
+      .select('number')
+      .where('id', '=', sub.did_id)
+      .executeTakeFirstOrThrow();
     await applyRenewal(tx, sub, did.number, 'card');
     return 'renewed' as const;
   });

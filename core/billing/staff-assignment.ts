@@ -86,7 +86,13 @@ export async function billStaffAssignment(
     const sub = subscriptionOf.get(did.id)!;
     const base = `assign-${sub}`;
     const payers = [
-      { account: account.id, seller: price.sellerAccountId, setup: price.setupFee, recurring: price.recurringFee, tag: '' },
+      {
+        account: account.id,
+        seller: price.sellerAccountId,
+        setup: price.setupFee,
+        recurring: price.recurringFee,
+        tag: '',
+      },
       ...price.upstream.map((u) => ({
         account: u.account_id,
         seller: u.seller_account_id,
@@ -98,10 +104,34 @@ export async function billStaffAssignment(
     for (const p of payers) {
       const wholesale = p.tag ? 'Wholesale ' : '';
       if (p.setup > 0) {
-        lines.push({ account: p.account, seller: p.seller, kind: 'setup', amount: p.setup, currency: price.currency, did: did.id, sub, start: null, end: null, description: `${wholesale}Setup of ${did.number}`, key: `${base}-setup${p.tag}` });
+        lines.push({
+          account: p.account,
+          seller: p.seller,
+          kind: 'setup',
+          amount: p.setup,
+          currency: price.currency,
+          did: did.id,
+          sub,
+          start: null,
+          end: null,
+          description: `${wholesale}Setup of ${did.number}`,
+          key: `${base}-setup${p.tag}`,
+        });
       }
       if (p.recurring > 0) {
-        lines.push({ account: p.account, seller: p.seller, kind: 'recurring', amount: p.recurring, currency: price.currency, did: did.id, sub, start: now, end, description: `${wholesale}${did.number}, first period`, key: `${base}-period-1${p.tag}` });
+        lines.push({
+          account: p.account,
+          seller: p.seller,
+          kind: 'recurring',
+          amount: p.recurring,
+          currency: price.currency,
+          did: did.id,
+          sub,
+          start: now,
+          end,
+          description: `${wholesale}${did.number}, first period`,
+          key: `${base}-period-1${p.tag}`,
+        });
       }
     }
   }
@@ -126,7 +156,11 @@ export async function billStaffAssignment(
 }
 
 /** A number going back to the pool ends whatever billed it, in the same transaction as the release. */
-export async function endSubscriptionsOf(db: Executor, didIds: readonly number[], now: Date): Promise<number> {
+export async function endSubscriptionsOf(
+  db: Executor,
+  didIds: readonly number[],
+  now: Date,
+): Promise<number> {
   if (didIds.length === 0) return 0;
   const result = await db
     .updateTable('subscriptions')

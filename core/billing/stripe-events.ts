@@ -35,7 +35,11 @@ export type EventOutcome = string;
 
 /** Processes a recorded event once; later runs find it processed and do nothing. */
 export async function processPaymentEvent(ctx: BillingCtx, webhookEventId: number): Promise<EventOutcome> {
-  const row = await ctx.db.selectFrom('webhook_events').selectAll().where('id', '=', webhookEventId).executeTakeFirst();
+  const row = await ctx.db
+    .selectFrom('webhook_events')
+    .selectAll()
+    .where('id', '=', webhookEventId)
+    .executeTakeFirst();
   if (!row) return 'unknown event';
   if (row.processed_at) return 'already processed';
   const event = row.payload as PaymentEvent;

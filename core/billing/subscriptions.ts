@@ -17,7 +17,11 @@ import { amountOwed } from './ledger.ts';
 import { ensureStripeCustomer } from './stripe-customer.ts';
 
 /** The subscription, locked when asked, if the actor may see it; "not found" otherwise (no probing). */
-async function visibleSubscription(ctx: Ctx, id: number, lock = false): Promise<Subscription & { path: string }> {
+async function visibleSubscription(
+  ctx: Ctx,
+  id: number,
+  lock = false,
+): Promise<Subscription & { path: string }> {
   let query = ctx.db
     .selectFrom('subscriptions')
     .innerJoin('accounts', 'accounts.id', 'subscriptions.account_id')
@@ -106,7 +110,11 @@ export async function ownedNumber(ctx: Ctx, didId: number): Promise<OwnedNumber>
 }
 
 /** Cancel at period end, or undo it before the period is over. */
-export async function setCancelAtPeriodEnd(ctx: Ctx, subscriptionId: number, cancel: boolean): Promise<Subscription> {
+export async function setCancelAtPeriodEnd(
+  ctx: Ctx,
+  subscriptionId: number,
+  cancel: boolean,
+): Promise<Subscription> {
   requirePermission(ctx.actor, 'billing.buy');
   return inTransaction(ctx, async (tx) => {
     const sub = await visibleSubscription(tx, subscriptionId, true);
@@ -123,7 +131,11 @@ export async function setCancelAtPeriodEnd(ctx: Ctx, subscriptionId: number, can
       .where('id', '=', sub.id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    const did = await tx.db.selectFrom('dids').select('number').where('id', '=', sub.did_id).executeTakeFirstOrThrow();
+    const did = await tx.db
+      .selectFrom('dids')
+      .select('number')
+      .where('id', '=', sub.did_id)
+      .executeTakeFirstOrThrow();
     await recordAudit(tx.db, tx.actor, [
       {
         action: cancel ? 'subscription.cancel_at_period_end' : 'subscription.resume',
@@ -143,7 +155,17 @@ export async function chargeHistory(ctx: Ctx, subscriptionId: number) {
   const sub = await visibleSubscription(ctx, subscriptionId);
   return ctx.db
     .selectFrom('charges')
-    .select(['id', 'kind', 'amount', 'currency', 'description', 'period_start', 'period_end', 'created_at', 'invoice_id'])
+    .select([
+      'id',
+      'kind',
+      'amount',
+      'currency',
+      'description',
+      'period_start',
+      'period_end',
+      'created_at',
+      'invoice_id',
+    ])
     .where('account_id', '=', sub.account_id)
     .where('did_id', '=', sub.did_id)
     .orderBy('id', 'desc')
@@ -166,8 +188,16 @@ export async function startRenewalPayment(ctx: BillingCtx, subscriptionId: numbe
       help: 'Contact your provider to settle the renewal.',
     });
   }
-  const account = await ctx.db.selectFrom('accounts').selectAll().where('id', '=', sub.account_id).executeTakeFirstOrThrow();
-  const did = await ctx.db.selectFrom('dids').select('number').where('id', '=', sub.did_id).executeTakeFirstOrThrow();
+  const account = await ctx.db
+    .selectFrom('accounts')
+    .selectAll()
+    .where('id', '=', sub.account_id)
+    .executeTakeFirstOrThrow();
+  const did = await ctx.db
+    .selectFrom('dids')
+    .select('number')
+    .where('id', '=', sub.did_id)
+    .executeTakeFirstOrThrow();
   const customerId = await ensureStripeCustomer(ctx, account);
   const now = ctx.clock.now();
   const session = await ctx.payments.createCheckout({
@@ -222,7 +252,8 @@ export async function recordManualPayment(
       .onConflict((oc) => oc.column('idempotency_key').doNothing())
       .returning('id')
       .executeTakeFirst();
-    if (!payment) throw conflict(`A payment with the reference "${reference}" is already recorded for ${account.slug}.`);
+    if (!payment)
+      throw conflict(`A payment with the reference "${reference}" is already recorded for ${account.slug}.`);
     await tx.db
       .updateTable('subscriptions')
       .set({ next_retry_at: tx.clock.now() })
@@ -246,7 +277,8 @@ export async function recordManualPayment(
 export async function listInvoices(ctx: Ctx, accountRef?: AccountRef) {
   const account = accountRef === undefined ? null : await findAccount(ctx, accountRef);
   const accountId = account?.id ?? ctx.actor.accountId;
-  if (account && !(isOperatorStaff(ctx.actor) || reaches(ctx.actor, account.path))) throw notFound('There is no such account.');
+  if (account && !(isOperatorStaff(ctx.actor) || reaches(ctx.actor, account.path)))
+    throw notFound('There is no such account.');
   return ctx.db
     .selectFrom('invoices')
     .leftJoin('charges', 'charges.invoice_id', 'invoices.id')
@@ -276,7 +308,8 @@ export async function getInvoice(ctx: Ctx, invoiceId: number) {
         .where('invoices.id', '=', invoiceId)
         .executeTakeFirst()
     : undefined;
-  if (!invoice || !(isOperatorStaff(ctx.actor) || reaches(ctx.actor, invoice.path))) throw notFound('There is no such invoice.');
+  if (!invoice || !(isOperatorStaff(ctx.actor) || reaches(ctx.actor, invoice.path)))
+    throw notFound('There is no such invoice.');
   const lines = await ctx.db
     .selectFrom('charges')
     .select(['id', 'kind', 'amount', 'description', 'period_start', 'period_end', 'created_at'])
@@ -291,7 +324,17 @@ export async function getInvoice(ctx: Ctx, invoiceId: number) {
 export async function listPayments(ctx: Ctx) {
   return ctx.db
     .selectFrom('payments')
-    .select(['id', 'amount', 'currency', 'method', 'status', 'refunded_amount', 'created_at', 'order_id', 'subscription_id'])
+    .select([
+      'id',
+      'amount',
+      'currency',
+      'method',
+      'status',
+      'refunded_amount',
+      'created_at',
+      'order_id',
+      'subscription_id',
+    ])
     .where('account_id', '=', ctx.actor.accountId)
     .orderBy('id', 'desc')
     .limit(200)
@@ -309,10 +352,18 @@ export interface MonthlyMargin {
 }
 
 /** A reseller's margin per calendar month (UTC), newest first: its sales minus its wholesale cost. */
-export async function resellerMargins(ctx: Ctx, resellerRef?: AccountRef, months = 12): Promise<MonthlyMargin[]> {
-  const reseller = resellerRef === undefined ? await findAccount(ctx, ctx.actor.accountId) : await findAccount(ctx, resellerRef);
+export async function resellerMargins(
+  ctx: Ctx,
+  resellerRef?: AccountRef,
+  months = 12,
+): Promise<MonthlyMargin[]> {
+  const reseller =
+    resellerRef === undefined
+      ? await findAccount(ctx, ctx.actor.accountId)
+      : await findAccount(ctx, resellerRef);
   if (reseller.kind !== 'reseller') throw invalid(`${reseller.slug} is not a reseller.`);
-  if (!(isOperatorStaff(ctx.actor) || reaches(ctx.actor, reseller.path))) throw notFound('There is no such account.');
+  if (!(isOperatorStaff(ctx.actor) || reaches(ctx.actor, reseller.path)))
+    throw notFound('There is no such account.');
   const { rows } = await sql<{ month: string; currency: string; revenue: number; cost: number }>`
     WITH lines AS (
       SELECT date_trunc('month', c.created_at AT TIME ZONE 'UTC') AS month, c.currency,

@@ -50,6 +50,13 @@ export interface BullmqQueueOptions {
   readonly prefix?: string;
   readonly log: Logger;
   readonly defaults?: RetryDefaults;
+  /**
+   * How long a worker's lock on a running job lasts (renewed at half of it while the handler runs), and
+   * how often workers look for jobs whose lock ran out: a worker that died loses its jobs to the others
+   * after about the sum. BullMQ's defaults (30 s each) unless given; tests of a crash shorten them.
+   */
+  readonly lockDurationMs?: number;
+  readonly stalledIntervalMs?: number;
 }
 
 /** Completed jobs: kept a day (at most 1,000 per queue), for counts and the back office. */
@@ -303,7 +310,13 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueueAdapter 
         name,
         (job: Job, token?: string, signal?: AbortSignal) =>
           runJob(name, handler as JobHandler, job, token, signal),
-        { connection: workerConnection ?? redis(), prefix, concurrency },
+        {
+          connection: workerConnection ?? redis(),
+          prefix,
+          concurrency,
+          ...(options.lockDurationMs === undefined ? {} : { lockDuration: options.lockDurationMs }),
+          ...(options.stalledIntervalMs === undefined ? {} : { stalledInterval: options.stalledIntervalMs }),
+        },
       );
       worker.on('error', (error) => log.error({ err: error, queue: name }, 'BullMQ worker error'));
       workers.push(worker);

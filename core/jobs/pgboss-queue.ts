@@ -53,6 +53,14 @@ export interface PgBossQueueOptions {
   readonly pollingIntervalMs?: number;
   /** Connections in pg-boss's own pool (default 5). */
   readonly maxConnections?: number;
+  /**
+   * A worker that dies stops the heartbeat of its running jobs; pg-boss's supervisor, every
+   * superviseIntervalSeconds (its supervise and monitor intervals), puts jobs whose heartbeat is older
+   * than heartbeatSeconds back for a retry. Defaults 30 s and 60 s (pg-boss allows no heartbeat under
+   * 10 s); tests of a crash shorten them.
+   */
+  readonly heartbeatSeconds?: number;
+  readonly superviseIntervalSeconds?: number;
 }
 
 const HEARTBEAT_SECONDS = 30;
@@ -100,6 +108,12 @@ export function createPgBossQueue(options: PgBossQueueOptions): JobQueueAdapter 
     max: options.maxConnections ?? 5,
     // Fresh ready counts let busy workers fetch back to back (burst, below) instead of one job per poll.
     queueCacheIntervalSeconds: 1,
+    ...(options.superviseIntervalSeconds === undefined
+      ? {}
+      : {
+          superviseIntervalSeconds: options.superviseIntervalSeconds,
+          monitorIntervalSeconds: options.superviseIntervalSeconds,
+        }),
   });
   boss.on('error', (error) => log.error({ err: error }, 'pg-boss error'));
   boss.on('warning', (warning) => log.warn({ data: warning.data }, `pg-boss: ${warning.message}`));
@@ -203,7 +217,7 @@ export function createPgBossQueue(options: PgBossQueueOptions): JobQueueAdapter 
       started = true;
       const queueOptions = {
         policy: 'exclusive',
-        heartbeatSeconds: HEARTBEAT_SECONDS,
+        heartbeatSeconds: options.heartbeatSeconds ?? HEARTBEAT_SECONDS,
         ...sendOptions(retryPolicy({}, defaults)),
       } as const;
       for (const name of names) {
@@ -244,7 +258,9 @@ export function createPgBossQueue(options: PgBossQueueOptions): JobQueueAdapter 
             data: payload,
             ...sendOptions(retryPolicy(options, defaults)),
             singletonKey: options.key ?? `~${randomUUID()}`,
-            ...(options.delayMs && options.delayMs > 0 ? { startAfter: new Date(Date.now() + options.delayMs) } : {}),
+            ...(options.delayMs && options.delayMs > 0
+              ? { startAfter: new Date(Date.now() + options.delayMs) }
+              : {}),
           };
         }),
         { returnId: true },

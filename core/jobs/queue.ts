@@ -78,7 +78,10 @@ export interface JobQueue {
    * Many jobs of one name in one round trip (a sweep enqueueing a day's renewals); the same de-duplication
    * as enqueue(). Returns how many were added.
    */
-  enqueueMany(name: string, jobs: readonly { payload: JobPayload; options?: EnqueueOptions }[]): Promise<number>;
+  enqueueMany(
+    name: string,
+    jobs: readonly { payload: JobPayload; options?: EnqueueOptions }[],
+  ): Promise<number>;
   /** Handles jobs of `name` in this process until stop(). */
   work<P extends JobPayload>(name: string, handler: JobHandler<P>, options?: WorkOptions): Promise<void>;
   /** Runs `name` on a 5-field cron schedule in UTC (one schedule per name, across all processes). */

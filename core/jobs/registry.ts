@@ -1,8 +1,10 @@
 // Every job the worker runs, in one list: the worker registers a handler and (when it has one) the
 // schedule for each; the web role only enqueues.
 import type { Enqueue } from '../billing/billing-context.ts';
+import { currentRequestId } from '../runtime/request-context.ts';
 import { handlerFor, type JobDefinition, type JobDeps } from './job-context.ts';
 import { billingSweepJob } from './tasks/billing-sweep.ts';
+import { bulkOperationJob } from './tasks/bulk-operation.ts';
 import { deliverNotificationJob } from './tasks/deliver-notification.ts';
 import { expireOrderJob } from './tasks/expire-order.ts';
 import { processStripeEventJob } from './tasks/process-stripe-event.ts';
@@ -17,6 +19,7 @@ export const JOBS: readonly JobDefinition<JobPayload>[] = [
   expireOrderJob,
   processStripeEventJob,
   deliverNotificationJob,
+  bulkOperationJob,
 ];
 
 export const JOB_NAMES: readonly string[] = JOBS.map((job) => job.name);
@@ -25,13 +28,27 @@ export function jobDefinition(name: string): JobDefinition<JobPayload> | undefin
   return JOBS.find((job) => job.name === name);
 }
 
-/** An enqueue function that applies each job's retry policy unless the caller overrides it. */
+/**
+ * An enqueue function that applies each job's retry policy unless the caller overrides it, and adds the
+ * current request id (core/runtime/request-context.ts) to the payload so the worker's logs of the job can be
+ * matched with the web request that caused it.
+ */
 export function enqueuerFor(queue: Pick<JobQueue, 'enqueue'>): Enqueue {
   return (name, payload, options = {}) => {
     const job = jobDefinition(name);
     if (!job) throw new Error(`Unknown job "${name}": add it to core/jobs/registry.ts`);
-    return queue.enqueue(name, payload, { attempts: job.attempts, backoffMs: job.backoffMs, ...options });
+    return queue.enqueue(name, withRequestId(payload), {
+      attempts: job.attempts,
+      backoffMs: job.backoffMs,
+      ...options,
+    });
   };
+}
+
+/** The payload plus `requestId` when there is a current request and the payload has none yet. */
+export function withRequestId(payload: JobPayload): JobPayload {
+  const requestId = currentRequestId();
+  return requestId === undefined || payload.requestId !== undefined ? payload : { ...payload, requestId };
 }
 
 export type EnqueueMany = (
@@ -47,7 +64,7 @@ export function bulkEnqueuerFor(queue: Pick<JobQueue, 'enqueueMany'>): EnqueueMa
     return queue.enqueueMany(
       name,
       jobs.map(({ payload, options = {} }) => ({
-        payload,
+        payload: withRequestId(payload),
         options: { attempts: job.attempts, backoffMs: job.backoffMs, ...options },
       })),
     );

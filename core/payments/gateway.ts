@@ -44,7 +44,12 @@ export type ChargeOutcome =
   | { readonly status: 'succeeded'; readonly paymentId: string }
   /** The bank wants the customer present (3-D Secure): never retried off-session. */
   | { readonly status: 'requires_action'; readonly paymentId: string | null; readonly code: string }
-  | { readonly status: 'declined'; readonly paymentId: string | null; readonly code: string; readonly message: string };
+  | {
+      readonly status: 'declined';
+      readonly paymentId: string | null;
+      readonly code: string;
+      readonly message: string;
+    };
 
 export interface CompletedCheckout {
   readonly sessionId: string;
@@ -61,7 +66,12 @@ export interface CompletedCheckout {
 /** A verified webhook event, reduced to what billing acts on. */
 export type PaymentEvent =
   | { readonly id: string; readonly type: 'checkout.completed'; readonly checkout: CompletedCheckout }
-  | { readonly id: string; readonly type: 'checkout.expired'; readonly sessionId: string; readonly metadata: Readonly<Record<string, string>> }
+  | {
+      readonly id: string;
+      readonly type: 'checkout.expired';
+      readonly sessionId: string;
+      readonly metadata: Readonly<Record<string, string>>;
+    }
   | {
       readonly id: string;
       readonly type: 'payment.succeeded' | 'payment.failed';
@@ -72,13 +82,23 @@ export type PaymentEvent =
 
 export interface PaymentGateway {
   /** Creates the processor's customer for one of our accounts. */
-  createCustomer(input: { accountId: number; name: string; email: string | null; idempotencyKey: string }): Promise<string>;
+  createCustomer(input: {
+    accountId: number;
+    name: string;
+    email: string | null;
+    idempotencyKey: string;
+  }): Promise<string>;
   createCheckout(request: CheckoutRequest): Promise<CheckoutSession>;
   /** Re-reads a session: webhooks may arrive late or out of order, the processor's state is the truth. */
   retrieveCheckout(sessionId: string): Promise<CompletedCheckout>;
   expireCheckout(sessionId: string): Promise<void>;
   chargeOffSession(charge: OffSessionCharge): Promise<ChargeOutcome>;
-  refund(input: { paymentId: string; amount: number; idempotencyKey: string; reason: string }): Promise<string>;
+  refund(input: {
+    paymentId: string;
+    amount: number;
+    idempotencyKey: string;
+    reason: string;
+  }): Promise<string>;
   /** Verifies the signature over the raw body; throws InvalidSignatureError when it does not hold. */
   parseWebhook(rawBody: Buffer, signature: string | undefined): PaymentEvent;
 }

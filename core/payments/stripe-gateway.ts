@@ -86,7 +86,8 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
           { idempotencyKey: request.idempotencyKey },
         ),
       );
-      if (!session.url) throw new PaymentTemporarilyUnavailableError('Stripe returned a checkout without a URL.');
+      if (!session.url)
+        throw new PaymentTemporarilyUnavailableError('Stripe returned a checkout without a URL.');
       return { id: session.id, url: session.url };
     },
 
@@ -129,7 +130,9 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
           return { status: 'requires_action', paymentId: intent.id, code: 'authentication_required' };
         }
         // processing: the outcome arrives by webhook (payment.succeeded / payment.failed).
-        throw new PaymentTemporarilyUnavailableError(`The payment is ${intent.status}; it will be checked again.`);
+        throw new PaymentTemporarilyUnavailableError(
+          `The payment is ${intent.status}; it will be checked again.`,
+        );
       } catch (error) {
         if (error instanceof Stripe.errors.StripeCardError) {
           const code = error.decline_code ?? error.code ?? 'card_declined';

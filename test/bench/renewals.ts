@@ -69,7 +69,12 @@ interface WorkerEnv {
 function openQueue(env: WorkerEnv): JobQueue {
   return env.redisUrl
     ? createBullmqQueue({ redisUrl: env.redisUrl, prefix: env.prefix, log: silentLogger })
-    : createPgBossQueue({ connectionString: env.databaseUrl, log: silentLogger, pollingIntervalMs: 500, maxConnections: 8 });
+    : createPgBossQueue({
+        connectionString: env.databaseUrl,
+        log: silentLogger,
+        pollingIntervalMs: 500,
+        maxConnections: 8,
+      });
 }
 
 export async function runRenewalBench(options: RenewalBenchOptions = {}): Promise<RenewalBenchResult> {
@@ -79,7 +84,10 @@ export async function runRenewalBench(options: RenewalBenchOptions = {}): Promis
   const cleanups: (() => Promise<void>)[] = [];
   try {
     const url = await benchDatabase(options.databaseUrl, log, cleanups, 'renewals');
-    const { db } = await openBenchOperator(url, cleanups, { max: 10, applicationName: 'didops-bench-renewals' });
+    const { db } = await openBenchOperator(url, cleanups, {
+      max: 10,
+      applicationName: 'didops-bench-renewals',
+    });
     // Imported here, not at the top: the worker children run this file too, and importing the fake loads
     // nock, whose HTTP interceptors would then sit in every worker's request path.
     const { FakeStripe } = await import('../helpers/fake-stripe.ts');
@@ -87,7 +95,9 @@ export async function runRenewalBench(options: RenewalBenchOptions = {}): Promis
     const server = await stripe.listen();
     cleanups.push(() => server.close());
     await seed(db, count);
-    log(`renewals: ${fmtInt(count)} card subscriptions due, engine ${options.redisUrl ? 'BullMQ' : 'pg-boss'}`);
+    log(
+      `renewals: ${fmtInt(count)} card subscriptions due, engine ${options.redisUrl ? 'BullMQ' : 'pg-boss'}`,
+    );
 
     const runs: RenewalRun[] = [];
     for (const workers of workerCounts) {
@@ -121,7 +131,9 @@ export async function runRenewalBench(options: RenewalBenchOptions = {}): Promis
         stripeCharges: stripe.charges.size,
         duplicates: check.duplicates,
       });
-      log(`renewals: ${workers} worker(s): ${fmtInt(count)} in ${fmtSeconds(totalMs)} (${fmtInt(count / (totalMs / 1000))}/s)`);
+      log(
+        `renewals: ${workers} worker(s): ${fmtInt(count)} in ${fmtSeconds(totalMs)} (${fmtInt(count / (totalMs / 1000))}/s)`,
+      );
     }
 
     await reset(db);
@@ -257,7 +269,9 @@ async function startChild(env: WorkerEnv): Promise<ChildProcess> {
   const child = fork(fileURLToPath(import.meta.url), ['--worker'], {
     env: { ...process.env, BENCH_WORKER: JSON.stringify(env) },
     // BENCH_CPU_PROF=dir writes a V8 CPU profile of each worker there (chrome://inspect opens them).
-    ...(process.env.BENCH_CPU_PROF ? { execArgv: [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] } : {}),
+    ...(process.env.BENCH_CPU_PROF
+      ? { execArgv: [`--cpu-prof`, `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] }
+      : {}),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   await once(child, 'message');
@@ -276,7 +290,10 @@ async function worker(): Promise<void> {
   const db = connect(env.databaseUrl, { max: 10, applicationName: 'didops-bench-worker' });
   const queue = openQueue(env);
   await queue.start(JOB_NAMES);
-  await startJobWorker(queue, { ...jobDeps(db, queue, env.stripeBase), log: createLogger({ level: 'error' }) });
+  await startJobWorker(queue, {
+    ...jobDeps(db, queue, env.stripeBase),
+    log: createLogger({ level: 'error' }),
+  });
   process.send?.('ready');
   process.on('message', async () => {
     await queue.stop(2_000);

@@ -53,12 +53,16 @@ export class FakeStripe {
   readonly sessions = new Map<string, Session>();
   readonly customers = new Map<string, { id: string; metadata: Record<string, string> }>();
   /** Every off-session charge that succeeded, by PaymentIntent id. */
-  readonly charges = new Map<string, { amount: number; currency: string; customer: string; metadata: Record<string, string> }>();
+  readonly charges = new Map<
+    string,
+    { amount: number; currency: string; customer: string; metadata: Record<string, string> }
+  >();
   readonly refunds: { paymentIntent: string; amount: number }[] = [];
   /** Requests received, e.g. "POST /v1/payment_intents". */
   readonly requests: string[] = [];
   /** Decides each off-session charge; by default all succeed. */
-  fate: (charge: { amount: number; customer: string; metadata: Record<string, string> }) => ChargeFate = () => 'succeed';
+  fate: (charge: { amount: number; customer: string; metadata: Record<string, string> }) => ChargeFate = () =>
+    'succeed';
   private readonly idempotent = new Map<string, Reply>();
 
   /** Answers one API request the way Stripe would. */
@@ -98,7 +102,10 @@ export class FakeStripe {
       const paymentIntent = fields.get('payment_intent') ?? '';
       const amount = Number(fields.get('amount'));
       this.refunds.push({ paymentIntent, amount });
-      return { status: 200, body: { id: id('re'), object: 'refund', amount, payment_intent: paymentIntent, status: 'succeeded' } };
+      return {
+        status: 200,
+        body: { id: id('re'), object: 'refund', amount, payment_intent: paymentIntent, status: 'succeeded' },
+      };
     }
     return notFound(base);
   }
@@ -106,7 +113,9 @@ export class FakeStripe {
   private createSession(fields: Map<string, string>): Reply {
     let total = 0;
     for (let i = 0; fields.has(`line_items[${i}][quantity]`); i++) {
-      total += Number(fields.get(`line_items[${i}][quantity]`)) * Number(fields.get(`line_items[${i}][price_data][unit_amount]`));
+      total +=
+        Number(fields.get(`line_items[${i}][quantity]`)) *
+        Number(fields.get(`line_items[${i}][price_data][unit_amount]`));
     }
     const session: Session = {
       id: id('cs_test'),
@@ -138,7 +147,10 @@ export class FakeStripe {
     const fate = this.fate({ amount, customer, metadata });
     const intentId = id('pi');
     if (fate === 'server_error') {
-      return { status: 500, body: { error: { type: 'api_error', message: 'Something went wrong on Stripe.' } } };
+      return {
+        status: 500,
+        body: { error: { type: 'api_error', message: 'Something went wrong on Stripe.' } },
+      };
     }
     if (fate === 'decline' || fate === 'authentication_required') {
       const code = fate === 'decline' ? 'card_declined' : 'authentication_required';
@@ -149,7 +161,10 @@ export class FakeStripe {
             type: 'card_error',
             code,
             ...(fate === 'decline' && { decline_code: 'insufficient_funds' }),
-            message: fate === 'decline' ? 'Your card has insufficient funds.' : 'This payment requires authentication.',
+            message:
+              fate === 'decline'
+                ? 'Your card has insufficient funds.'
+                : 'This payment requires authentication.',
             payment_intent: { id: intentId, object: 'payment_intent', status: 'requires_payment_method' },
           },
         },
@@ -158,7 +173,14 @@ export class FakeStripe {
     this.charges.set(intentId, { amount, currency: fields.get('currency') ?? 'usd', customer, metadata });
     return {
       status: 200,
-      body: { id: intentId, object: 'payment_intent', status: 'succeeded', amount, currency: fields.get('currency'), metadata },
+      body: {
+        id: intentId,
+        object: 'payment_intent',
+        status: 'succeeded',
+        amount,
+        currency: fields.get('currency'),
+        metadata,
+      },
     };
   }
 
@@ -180,7 +202,11 @@ export class FakeStripe {
     }
     return this.event('checkout.session.completed', {
       ...this.sessionBody(session),
-      payment_intent: { id: session.payment_intent, object: 'payment_intent', payment_method: 'pm_card_visa_saved' },
+      payment_intent: {
+        id: session.payment_intent,
+        object: 'payment_intent',
+        payment_method: 'pm_card_visa_saved',
+      },
     });
   }
 
@@ -231,7 +257,12 @@ export class FakeStripe {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const key = req.headers['idempotency-key'];
-        const r = this.handle(req.method ?? 'GET', req.url ?? '/', Buffer.concat(chunks).toString(), Array.isArray(key) ? key[0] : key);
+        const r = this.handle(
+          req.method ?? 'GET',
+          req.url ?? '/',
+          Buffer.concat(chunks).toString(),
+          Array.isArray(key) ? key[0] : key,
+        );
         res.writeHead(r.status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(r.body));
       });
@@ -253,7 +284,11 @@ export class FakeStripe {
 /** A webhook request body and its valid signature, as Stripe would send them. */
 export function signedEvent(event: Stripe.Event, secret = TEST_WEBHOOK_SECRET, timestamp?: number) {
   const payload = JSON.stringify(event);
-  const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret, ...(timestamp !== undefined && { timestamp }) });
+  const signature = Stripe.webhooks.generateTestHeaderString({
+    payload,
+    secret,
+    ...(timestamp !== undefined && { timestamp }),
+  });
   return { payload, signature };
 }
 

@@ -43,7 +43,7 @@ export async function sweepBilling(deps: JobDeps): Promise<SweepResult> {
   let renewals = 0;
   let releases = 0;
   // Page through everything due, so a backlog (a day of outage, a first run) is enqueued in one sweep.
-  for (let afterId = 0, page: DueWork[]; (page = await findDueWork(ctx, BATCH, afterId)).length > 0; ) {
+  for (let afterId = 0, page: DueWork[]; (page = await findDueWork(ctx, BATCH, afterId)).length > 0;) {
     const renew = page.filter((w) => w.kind === 'renew');
     const release = page.filter((w) => w.kind === 'release');
     renewals += renew.length;
@@ -57,7 +57,10 @@ export async function sweepBilling(deps: JobDeps): Promise<SweepResult> {
     );
     await deps.enqueueMany(
       'release-subscription',
-      release.map((work) => ({ payload: { subscriptionId: work.subscriptionId }, options: { key: dueWorkKey(work) } })),
+      release.map((work) => ({
+        payload: { subscriptionId: work.subscriptionId },
+        options: { key: dueWorkKey(work) },
+      })),
     );
     afterId = Math.max(...page.map((w) => w.subscriptionId));
     if (page.length < BATCH) break;
@@ -86,7 +89,11 @@ export async function sweepBilling(deps: JobDeps): Promise<SweepResult> {
     .limit(BATCH)
     .execute();
   for (const event of events) {
-    await deps.enqueue('process-stripe-event', { webhookEventId: event.id }, { key: `stripe-event-${event.id}` });
+    await deps.enqueue(
+      'process-stripe-event',
+      { webhookEventId: event.id },
+      { key: `stripe-event-${event.id}` },
+    );
   }
   const agedNumbers = await promoteAgedNumbers(ctx);
   // Last month's postpaid statements close once the month is over.

@@ -3,7 +3,11 @@
 // adapter, and billing contexts for any account at a test-controlled time.
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
-import { DEFAULT_BILLING_POLICY, type BillingCtx, type BillingPolicy } from '../../../core/billing/billing-context.ts';
+import {
+  DEFAULT_BILLING_POLICY,
+  type BillingCtx,
+  type BillingPolicy,
+} from '../../../core/billing/billing-context.ts';
 import type { Account } from '../../../core/db/schema.ts';
 import type { JobDeps } from '../../../core/jobs/job-context.ts';
 import { createPgBossQueue } from '../../../core/jobs/pgboss-queue.ts';
@@ -33,7 +37,10 @@ export interface BillingFixture {
   readonly sent: { accountId: number; text: string }[];
   policy: BillingPolicy;
   /** A billing context acting as a user of `account` (the buyer) or as given. */
-  ctxFor(account: Account, options?: { role?: UserRole; payments?: PaymentGateway | null; userId?: number }): BillingCtx;
+  ctxFor(
+    account: Account,
+    options?: { role?: UserRole; payments?: PaymentGateway | null; userId?: number },
+  ): BillingCtx;
   jobDeps(): JobDeps;
 }
 

@@ -45,9 +45,21 @@ describe('ordering on account (postpaid)', () => {
     });
     expect(checkoutUrl).toBeNull();
     expect(order).toMatchObject({ status: 'paid', total: 800, currency: 'USD' });
-    const number = await billing.db.selectFrom('dids').selectAll().where('id', '=', did.id).executeTakeFirstOrThrow();
-    expect(number).toMatchObject({ status: 'assigned', assigned_account_id: acme.id, owner_account_id: null });
-    const sub = await billing.db.selectFrom('subscriptions').selectAll().where('did_id', '=', did.id).executeTakeFirstOrThrow();
+    const number = await billing.db
+      .selectFrom('dids')
+      .selectAll()
+      .where('id', '=', did.id)
+      .executeTakeFirstOrThrow();
+    expect(number).toMatchObject({
+      status: 'assigned',
+      assigned_account_id: acme.id,
+      owner_account_id: null,
+    });
+    const sub = await billing.db
+      .selectFrom('subscriptions')
+      .selectAll()
+      .where('did_id', '=', did.id)
+      .executeTakeFirstOrThrow();
     // Bought on 31 January: calendar monthly renews on the last day of February, not after 30 days.
     expect(sub.current_period_end.toISOString()).toBe('2026-02-28T09:00:00.000Z');
     expect(sub.anchor_day).toBe(31);
@@ -69,7 +81,11 @@ describe('ordering on account (postpaid)', () => {
     );
     expect(error).toMatchObject({ code: 'payment_failed' });
     expect(error.message).toContain('credit limit');
-    const number = await billing.db.selectFrom('dids').select('status').where('id', '=', did.id).executeTakeFirstOrThrow();
+    const number = await billing.db
+      .selectFrom('dids')
+      .select('status')
+      .where('id', '=', did.id)
+      .executeTakeFirstOrThrow();
     expect(number.status).toBe('available');
     expect(await billing.db.selectFrom('orders').selectAll().execute()).toEqual([]);
     expect(await charges(acme.id)).toEqual([]);
@@ -79,7 +95,11 @@ describe('ordering on account (postpaid)', () => {
     const { bakery } = await setup();
     const did = await buildDid(billing.db);
     const error = await errorOf(
-      placeOrder(billing.ctxFor(bakery), { didIds: [did.id], method: 'invoice', submitKey: 'submit-key-0003' }),
+      placeOrder(billing.ctxFor(bakery), {
+        didIds: [did.id],
+        method: 'invoice',
+        submitKey: 'submit-key-0003',
+      }),
     );
     expect(error).toMatchObject({ code: 'invalid', field: 'method' });
   });
@@ -89,7 +109,11 @@ describe('ordering on account (postpaid)', () => {
     const { buildAccount } = await import('../../helpers/factories.ts');
     const broke = await buildAccount(billing.db, operator, { billing_mode: 'postpaid', credit_limit: 0 });
     const free = await buildDid(billing.db, { setup_fee: 0, recurring_fee: 0 });
-    const { order } = await placeOrder(billing.ctxFor(broke), { didIds: [free.id], method: 'invoice', submitKey: 'submit-key-free1' });
+    const { order } = await placeOrder(billing.ctxFor(broke), {
+      didIds: [free.id],
+      method: 'invoice',
+      submitKey: 'submit-key-free1',
+    });
     expect(order.status).toBe('paid');
     expect(await charges(broke.id)).toEqual([]);
   });
@@ -98,9 +122,20 @@ describe('ordering on account (postpaid)', () => {
     const { acme, staff } = await setup();
     const taken = await buildDid(billing.db, { status: 'disabled' });
     const staffCtx = { ...billing.ctxFor(acme), actor: staff.actor };
-    expect(await errorOf(placeOrder(staffCtx, { didIds: [taken.id], method: 'invoice', submitKey: 'submit-key-0004' }))).toMatchObject({ code: 'invalid' });
+    expect(
+      await errorOf(
+        placeOrder(staffCtx, { didIds: [taken.id], method: 'invoice', submitKey: 'submit-key-0004' }),
+      ),
+    ).toMatchObject({ code: 'invalid' });
     expect(await errorOf(quoteOrder(billing.ctxFor(acme), ['abc']))).toMatchObject({ code: 'invalid' });
-    expect(await errorOf(quoteOrder(billing.ctxFor(acme), Array.from({ length: 51 }, (_, i) => i + 1)))).toMatchObject({ code: 'invalid' });
+    expect(
+      await errorOf(
+        quoteOrder(
+          billing.ctxFor(acme),
+          Array.from({ length: 51 }, (_, i) => i + 1),
+        ),
+      ),
+    ).toMatchObject({ code: 'invalid' });
     const error = await errorOf(quoteOrder(billing.ctxFor(acme), [taken.id]));
     expect(error).toMatchObject({ code: 'conflict' });
     expect(error.message).toContain('no longer available');
@@ -112,10 +147,18 @@ describe('paying by card (Stripe Checkout)', () => {
     const { bakery } = await setup();
     const did = await buildDid(billing.db, { setup_fee: 200, recurring_fee: 100 });
     const ctx = billing.ctxFor(bakery);
-    const { order, checkoutUrl } = await placeOrder(ctx, { didIds: [did.id], method: 'card', submitKey: 'submit-key-card1' });
+    const { order, checkoutUrl } = await placeOrder(ctx, {
+      didIds: [did.id],
+      method: 'card',
+      submitKey: 'submit-key-card1',
+    });
     expect(checkoutUrl).toMatch(/^https:\/\/checkout\.stripe\.test\/pay\/cs_test_/);
     expect(order.status).toBe('pending');
-    const held = await billing.db.selectFrom('dids').select('status').where('id', '=', did.id).executeTakeFirstOrThrow();
+    const held = await billing.db
+      .selectFrom('dids')
+      .select('status')
+      .where('id', '=', did.id)
+      .executeTakeFirstOrThrow();
     expect(held.status).toBe('reserved');
     const [session] = [...billing.stripe.sessions.values()];
     expect(session!.amount_total).toBe(300);
@@ -125,7 +168,11 @@ describe('paying by card (Stripe Checkout)', () => {
     expect(await completeCheckout(ctx, checkout)).toBe('fulfilled');
     expect(await completeCheckout(ctx, checkout)).toBe('already_done');
 
-    const number = await billing.db.selectFrom('dids').selectAll().where('id', '=', did.id).executeTakeFirstOrThrow();
+    const number = await billing.db
+      .selectFrom('dids')
+      .selectAll()
+      .where('id', '=', did.id)
+      .executeTakeFirstOrThrow();
     expect(number).toMatchObject({ status: 'assigned', assigned_account_id: bakery.id });
     const lines = await charges(bakery.id);
     expect(lines.map((c) => c.amount)).toEqual([200, 100]);
@@ -135,7 +182,11 @@ describe('paying by card (Stripe Checkout)', () => {
     expect(payments[0]).toMatchObject({ amount: 300, status: 'succeeded', method: 'card' });
     // Card-paid: nothing owed afterwards.
     expect(await amountOwed(billing.db, bakery.id)).toBe(0);
-    const sub = await billing.db.selectFrom('subscriptions').selectAll().where('did_id', '=', did.id).executeTakeFirstOrThrow();
+    const sub = await billing.db
+      .selectFrom('subscriptions')
+      .selectAll()
+      .where('did_id', '=', did.id)
+      .executeTakeFirstOrThrow();
     expect(sub).toMatchObject({ payment_method: 'card', stripe_payment_method_id: 'pm_card_visa_saved' });
   });
 
@@ -173,18 +224,30 @@ describe('paying by card (Stripe Checkout)', () => {
     const { bakery } = await setup();
     const did = await buildDid(billing.db);
     const ctx = billing.ctxFor(bakery);
-    const { order } = await placeOrder(ctx, { didIds: [did.id], method: 'card', submitKey: 'late-payer-0001' });
+    const { order } = await placeOrder(ctx, {
+      didIds: [did.id],
+      method: 'card',
+      submitKey: 'late-payer-0001',
+    });
     expect(await endOrder(ctx, order.id, 'expired')).toBe(false); // not yet: the hold runs 15 minutes
     billing.clock.advance(16 * 60_000);
     expect(await endOrder(ctx, order.id, 'expired')).toBe(true);
-    const back = await billing.db.selectFrom('dids').select('status').where('id', '=', did.id).executeTakeFirstOrThrow();
+    const back = await billing.db
+      .selectFrom('dids')
+      .select('status')
+      .where('id', '=', did.id)
+      .executeTakeFirstOrThrow();
     expect(back.status).toBe('available');
     // The payment page was closed too.
     expect([...billing.stripe.sessions.values()][0]!.status).toBe('expired');
 
     const session = [...billing.stripe.sessions.values()][0]!;
     expect(await completeCheckout(ctx, paid(session.id))).toBe('fulfilled');
-    const number = await billing.db.selectFrom('dids').selectAll().where('id', '=', did.id).executeTakeFirstOrThrow();
+    const number = await billing.db
+      .selectFrom('dids')
+      .selectAll()
+      .where('id', '=', did.id)
+      .executeTakeFirstOrThrow();
     expect(number).toMatchObject({ status: 'assigned', assigned_account_id: bakery.id });
     expect(billing.stripe.refunds).toEqual([]);
   });
@@ -196,17 +259,29 @@ describe('paying by card (Stripe Checkout)', () => {
     const { order } = await placeOrder(ctx, { didIds: [did.id], method: 'card', submitKey: 'too-late-0001' });
     billing.clock.advance(16 * 60_000);
     await endOrder(ctx, order.id, 'expired');
-    await placeOrder(billing.ctxFor(acme), { didIds: [did.id], method: 'invoice', submitKey: 'second-buyer-01' });
+    await placeOrder(billing.ctxFor(acme), {
+      didIds: [did.id],
+      method: 'invoice',
+      submitKey: 'second-buyer-01',
+    });
 
     const session = [...billing.stripe.sessions.values()][0]!;
     const checkout = paid(session.id);
     expect(await completeCheckout(ctx, checkout)).toBe('fulfilled');
     expect(await completeCheckout(ctx, checkout)).toBe('already_done');
-    const number = await billing.db.selectFrom('dids').selectAll().where('id', '=', did.id).executeTakeFirstOrThrow();
+    const number = await billing.db
+      .selectFrom('dids')
+      .selectAll()
+      .where('id', '=', did.id)
+      .executeTakeFirstOrThrow();
     expect(number.assigned_account_id).toBe(acme.id);
     expect(billing.stripe.refunds).toEqual([{ paymentIntent: checkout.paymentId, amount: 400 }]);
     expect(await charges(bakery.id)).toEqual([]);
-    const payment = await billing.db.selectFrom('payments').selectAll().where('account_id', '=', bakery.id).executeTakeFirstOrThrow();
+    const payment = await billing.db
+      .selectFrom('payments')
+      .selectAll()
+      .where('account_id', '=', bakery.id)
+      .executeTakeFirstOrThrow();
     expect(payment).toMatchObject({ status: 'refunded', refunded_amount: 400 });
     expect(await amountOwed(billing.db, bakery.id)).toBe(0);
   });
@@ -215,11 +290,17 @@ describe('paying by card (Stripe Checkout)', () => {
     const { bakery } = await setup();
     const did = await buildDid(billing.db);
     const noCards = billing.ctxFor(bakery, { payments: null });
-    const error = await errorOf(placeOrder(noCards, { didIds: [did.id], method: 'card', submitKey: 'no-cards-00001' }));
+    const error = await errorOf(
+      placeOrder(noCards, { didIds: [did.id], method: 'card', submitKey: 'no-cards-00001' }),
+    );
     expect(error).toMatchObject({ code: 'unavailable' });
     expect(error.message).toContain('not set up');
     const free = await buildDid(billing.db, { setup_fee: 0, recurring_fee: 0 });
-    const { order } = await placeOrder(billing.ctxFor(bakery), { didIds: [free.id], method: 'card', submitKey: 'free-card-0001' });
+    const { order } = await placeOrder(billing.ctxFor(bakery), {
+      didIds: [free.id],
+      method: 'card',
+      submitKey: 'free-card-0001',
+    });
     expect(order.status).toBe('paid');
     expect(billing.stripe.sessions.size).toBe(0);
   });
@@ -237,14 +318,27 @@ describe('reseller chains', () => {
         { reseller_account_id: subReseller.id, pricing_batch_id: null, setup_fee: 2_000, recurring_fee: 900 },
       ])
       .execute();
-    await billing.db.updateTable('accounts').set({ billing_mode: 'postpaid', credit_limit: 100_000 }).where('id', '=', dental.id).execute();
-    const buyer = await billing.db.selectFrom('accounts').selectAll().where('id', '=', dental.id).executeTakeFirstOrThrow();
+    await billing.db
+      .updateTable('accounts')
+      .set({ billing_mode: 'postpaid', credit_limit: 100_000 })
+      .where('id', '=', dental.id)
+      .execute();
+    const buyer = await billing.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('id', '=', dental.id)
+      .executeTakeFirstOrThrow();
 
     const quote = await quoteOrder(billing.ctxFor(buyer), [did.id]);
     expect(quote.total).toBe(2_900);
-    await placeOrder(billing.ctxFor(buyer), { didIds: [did.id], method: 'invoice', submitKey: 'chain-order-01' });
+    await placeOrder(billing.ctxFor(buyer), {
+      didIds: [did.id],
+      method: 'invoice',
+      submitKey: 'chain-order-01',
+    });
 
-    const byAccount = async (id: number) => (await charges(id)).map((c) => [c.kind, c.amount, c.seller_account_id]);
+    const byAccount = async (id: number) =>
+      (await charges(id)).map((c) => [c.kind, c.amount, c.seller_account_id]);
     expect(await byAccount(dental.id)).toEqual([
       ['setup', 2_000, subReseller.id],
       ['recurring', 900, subReseller.id],
@@ -257,7 +351,11 @@ describe('reseller chains', () => {
       ['setup', 1_000, operator.id],
       ['recurring', 400, operator.id],
     ]);
-    const number = await billing.db.selectFrom('dids').selectAll().where('id', '=', did.id).executeTakeFirstOrThrow();
+    const number = await billing.db
+      .selectFrom('dids')
+      .selectAll()
+      .where('id', '=', did.id)
+      .executeTakeFirstOrThrow();
     expect(number).toMatchObject({ owner_account_id: subReseller.id, assigned_account_id: dental.id });
 
     const [month] = await resellerMargins(billing.ctxFor(subReseller));
@@ -268,11 +366,27 @@ describe('reseller chains', () => {
 
   it("a reseller's customer is never charged 0 or given a 1970 due date by a reseller without prices", async () => {
     const { bakery } = await setup();
-    await billing.db.updateTable('accounts').set({ billing_mode: 'postpaid', credit_limit: 100_000 }).where('id', '=', bakery.id).execute();
-    const buyer = await billing.db.selectFrom('accounts').selectAll().where('id', '=', bakery.id).executeTakeFirstOrThrow();
+    await billing.db
+      .updateTable('accounts')
+      .set({ billing_mode: 'postpaid', credit_limit: 100_000 })
+      .where('id', '=', bakery.id)
+      .execute();
+    const buyer = await billing.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('id', '=', bakery.id)
+      .executeTakeFirstOrThrow();
     const did = await buildDid(billing.db, { setup_fee: 300, recurring_fee: 200 });
-    await placeOrder(billing.ctxFor(buyer), { didIds: [did.id], method: 'invoice', submitKey: 'no-rules-0001' });
-    const sub = await billing.db.selectFrom('subscriptions').selectAll().where('did_id', '=', did.id).executeTakeFirstOrThrow();
+    await placeOrder(billing.ctxFor(buyer), {
+      didIds: [did.id],
+      method: 'invoice',
+      submitKey: 'no-rules-0001',
+    });
+    const sub = await billing.db
+      .selectFrom('subscriptions')
+      .selectAll()
+      .where('did_id', '=', did.id)
+      .executeTakeFirstOrThrow();
     expect(sub.recurring_fee).toBe(200);
     expect(sub.setup_fee).toBe(300);
     expect(sub.current_period_end.getTime()).toBeGreaterThan(billing.clock.now().getTime());

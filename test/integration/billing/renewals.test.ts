@@ -5,7 +5,11 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { findDueWork, releaseUnpaid, renewSubscription } from '../../../core/billing/renewals.ts';
 import { completeRenewalCheckout } from '../../../core/billing/renewals.ts';
-import { recordManualPayment, setCancelAtPeriodEnd, startRenewalPayment } from '../../../core/billing/subscriptions.ts';
+import {
+  recordManualPayment,
+  setCancelAtPeriodEnd,
+  startRenewalPayment,
+} from '../../../core/billing/subscriptions.ts';
 import { amountOwed } from '../../../core/billing/ledger.ts';
 import { routeCall } from '../../../core/routing/route-call.ts';
 import { DAY_MS } from '../../../core/shared/clock.ts';
@@ -28,7 +32,12 @@ async function customer(mode: 'prepaid' | 'postpaid', creditLimit = 100_000): Pr
 }
 
 const subOf = (didId: number) =>
-  billing.db.selectFrom('subscriptions').selectAll().where('did_id', '=', didId).orderBy('id', 'desc').executeTakeFirstOrThrow();
+  billing.db
+    .selectFrom('subscriptions')
+    .selectAll()
+    .where('did_id', '=', didId)
+    .orderBy('id', 'desc')
+    .executeTakeFirstOrThrow();
 const recurringCharges = (subscriptionId: number) =>
   billing.db
     .selectFrom('charges')
@@ -52,7 +61,8 @@ async function renewDue() {
   return outcomes;
 }
 
-const operatorAccount = () => billing.db.selectFrom('accounts').selectAll().where('kind', '=', 'admin').executeTakeFirstOrThrow();
+const operatorAccount = () =>
+  billing.db.selectFrom('accounts').selectAll().where('kind', '=', 'admin').executeTakeFirstOrThrow();
 
 describe('renewing on the calendar', () => {
   it('bills the monthly fee on the anchor day every month (31 Jan → 28 Feb → 31 Mar)', async () => {
@@ -68,15 +78,28 @@ describe('renewing on the calendar', () => {
     billing.clock.set('2026-03-31T09:00:00Z');
     expect(await renewDue()).toEqual(['renewed']);
 
-    const periods = (await recurringCharges(sub.id)).map((c) => [c.period_start!.toISOString().slice(0, 10), c.period_end!.toISOString().slice(0, 10), c.amount]);
+    const periods = (await recurringCharges(sub.id)).map((c) => [
+      c.period_start!.toISOString().slice(0, 10),
+      c.period_end!.toISOString().slice(0, 10),
+      c.amount,
+    ]);
     expect(periods).toEqual([
       ['2026-01-31', '2026-02-28', 500],
       ['2026-02-28', '2026-03-31', 500],
       ['2026-03-31', '2026-04-30', 500],
     ]);
     // Each month's charge sits on that month's invoice.
-    const invoices = await billing.db.selectFrom('invoices').select('period_start').where('account_id', '=', acme.id).orderBy('period_start').execute();
-    expect(invoices.map((i) => i.period_start.toISOString().slice(0, 7))).toEqual(['2026-01', '2026-02', '2026-03']);
+    const invoices = await billing.db
+      .selectFrom('invoices')
+      .select('period_start')
+      .where('account_id', '=', acme.id)
+      .orderBy('period_start')
+      .execute();
+    expect(invoices.map((i) => i.period_start.toISOString().slice(0, 7))).toEqual([
+      '2026-01',
+      '2026-02',
+      '2026-03',
+    ]);
   });
 
   it('counts days for ASTPP-style billing days', async () => {
@@ -90,7 +113,11 @@ describe('renewing on the calendar', () => {
 
   it('never renews a one-time number, and never asks money for a free one', async () => {
     const acme = await customer('prepaid');
-    const oneTime = await buildDid(billing.db, { setup_fee: 100, recurring_fee: 100, billing_type: 'one_time' });
+    const oneTime = await buildDid(billing.db, {
+      setup_fee: 100,
+      recurring_fee: 100,
+      billing_type: 'one_time',
+    });
     const free = await buildDid(billing.db, { setup_fee: 0, recurring_fee: 0 });
     await buy(billing, acme, [oneTime.id], 'card');
     await buy(billing, acme, [free.id], 'card');
@@ -120,7 +147,9 @@ describe('charging exactly once', () => {
     expect(results.sort()).toEqual(['not_due', 'renewed']);
     expect(await renewSubscription(ctx, sub.id, sub.current_period_end)).toBe('not_due');
     expect(await recurringCharges(sub.id)).toHaveLength(2); // first period + this renewal
-    const renewalsCharged = [...billing.stripe.charges.values()].filter((c) => c.metadata['subscription_id'] === String(sub.id));
+    const renewalsCharged = [...billing.stripe.charges.values()].filter(
+      (c) => c.metadata['subscription_id'] === String(sub.id),
+    );
     expect(renewalsCharged).toHaveLength(1);
     expect(renewalsCharged[0]!.amount).toBe(700);
   });
@@ -151,14 +180,22 @@ describe('charging exactly once', () => {
       await sql`DROP TRIGGER crash_once ON subscriptions`.execute(billing.db);
       expect(await renewSubscription(ctx, sub.id, sub.current_period_end)).toBe('renewed');
     } finally {
-      await sql`DROP TRIGGER IF EXISTS crash_once ON subscriptions; DROP FUNCTION crash_once; DROP TABLE crash_once`.execute(billing.db);
+      await sql`DROP TRIGGER IF EXISTS crash_once ON subscriptions; DROP FUNCTION crash_once; DROP TABLE crash_once`.execute(
+        billing.db,
+      );
     }
     const intents = billing.stripe.requests.filter((r) => r === 'POST /v1/payment_intents');
     expect(intents).toHaveLength(2); // asked twice, with one idempotency key ...
-    const charged = [...billing.stripe.charges.values()].filter((c) => c.metadata['subscription_id'] === String(sub.id));
+    const charged = [...billing.stripe.charges.values()].filter(
+      (c) => c.metadata['subscription_id'] === String(sub.id),
+    );
     expect(charged).toHaveLength(1); // ... charged once
     expect((await recurringCharges(sub.id)).map((c) => c.amount)).toEqual([900, 900]);
-    const payments = await billing.db.selectFrom('payments').selectAll().where('subscription_id', '=', sub.id).execute();
+    const payments = await billing.db
+      .selectFrom('payments')
+      .selectAll()
+      .where('subscription_id', '=', sub.id)
+      .execute();
     expect(payments.map((p) => p.status)).toEqual(['succeeded']);
   });
 
@@ -174,8 +211,10 @@ describe('charging exactly once', () => {
     const first = await errorOf(renewSubscription(ctx, sub.id, sub.current_period_end));
     expect(first.code).toBe('unavailable');
     expect(await renewSubscription(ctx, sub.id, sub.current_period_end)).toBe('renewed');
-    expect((await recurringCharges(sub.id))).toHaveLength(2);
-    expect([...billing.stripe.charges.values()].filter((c) => c.metadata['subscription_id'] === String(sub.id))).toHaveLength(1);
+    expect(await recurringCharges(sub.id)).toHaveLength(2);
+    expect(
+      [...billing.stripe.charges.values()].filter((c) => c.metadata['subscription_id'] === String(sub.id)),
+    ).toHaveLength(1);
   });
 });
 
@@ -184,7 +223,11 @@ describe('dunning', () => {
     const acme = await customer('prepaid');
     const did = await buildDid(billing.db, { recurring_fee: 1_000 });
     await buy(billing, acme, [did.id], 'card');
-    await billing.db.updateTable('dids').set({ destination_type: 'sip', destination: 'sip:office@pbx.example.com' }).where('id', '=', did.id).execute();
+    await billing.db
+      .updateTable('dids')
+      .set({ destination_type: 'sip', destination: 'sip:office@pbx.example.com' })
+      .where('id', '=', did.id)
+      .execute();
     billing.stripe.fate = () => 'decline';
     const due = new Date('2026-02-28T09:00:00Z');
     const at = (days: number) => billing.clock.set(new Date(due.getTime() + days * DAY_MS + 60_000));
@@ -192,7 +235,11 @@ describe('dunning', () => {
     at(0);
     expect(await renewDue()).toEqual(['failed']);
     let sub = await subOf(did.id);
-    expect(sub).toMatchObject({ status: 'past_due', dunning_attempts: 1, last_failure: 'card insufficient funds' });
+    expect(sub).toMatchObject({
+      status: 'past_due',
+      dunning_attempts: 1,
+      last_failure: 'card insufficient funds',
+    });
     expect(sub.next_retry_at!.toISOString()).toBe('2026-03-01T09:00:00.000Z');
     expect((await routeCall(billing.db, did.number)).action).toBe('route'); // still works while past due
 
@@ -206,17 +253,36 @@ describe('dunning', () => {
     expect(await renewDue()).toEqual(['suspended']);
     sub = await subOf(did.id);
     expect(sub.status).toBe('suspended');
-    const number = await billing.db.selectFrom('dids').selectAll().where('id', '=', did.id).executeTakeFirstOrThrow();
+    const number = await billing.db
+      .selectFrom('dids')
+      .selectAll()
+      .where('id', '=', did.id)
+      .executeTakeFirstOrThrow();
     expect(number.status).toBe('suspended');
     // A suspended number is not routed.
     expect((await routeCall(billing.db, did.number)).action).toBe('reject');
 
-    const notices = await billing.db.selectFrom('notifications').select(['kind']).where('account_id', '=', acme.id).orderBy('id').execute();
-    expect(notices.map((n) => n.kind)).toEqual(['order_receipt', 'payment_failed', 'payment_failed', 'payment_failed', 'number_suspended']);
+    const notices = await billing.db
+      .selectFrom('notifications')
+      .select(['kind'])
+      .where('account_id', '=', acme.id)
+      .orderBy('id')
+      .execute();
+    expect(notices.map((n) => n.kind)).toEqual([
+      'order_receipt',
+      'payment_failed',
+      'payment_failed',
+      'payment_failed',
+      'number_suspended',
+    ]);
 
     at(7 + 14);
     expect(await renewDue()).toEqual([true]);
-    const released = await billing.db.selectFrom('dids').selectAll().where('id', '=', did.id).executeTakeFirstOrThrow();
+    const released = await billing.db
+      .selectFrom('dids')
+      .selectAll()
+      .where('id', '=', did.id)
+      .executeTakeFirstOrThrow();
     expect(released).toMatchObject({ status: 'aging', assigned_account_id: null, destination: null });
     expect((await subOf(did.id)).status).toBe('canceled');
     expect(await recurringCharges(sub.id)).toHaveLength(1); // only the first period was ever charged
@@ -248,7 +314,15 @@ describe('dunning', () => {
     const restored = await subOf(did.id);
     expect(restored).toMatchObject({ status: 'active', dunning_attempts: 0, release_at: null });
     expect(restored.current_period_end.toISOString().slice(0, 10)).toBe('2026-03-31');
-    expect((await billing.db.selectFrom('dids').select('status').where('id', '=', did.id).executeTakeFirstOrThrow()).status).toBe('assigned');
+    expect(
+      (
+        await billing.db
+          .selectFrom('dids')
+          .select('status')
+          .where('id', '=', did.id)
+          .executeTakeFirstOrThrow()
+      ).status,
+    ).toBe('assigned');
     expect((await routeCall(billing.db, did.number)).action).toBe('route');
     expect((await recurringCharges(sub.id)).map((c) => c.amount)).toEqual([1_000, 1_000]);
   });
@@ -264,7 +338,12 @@ describe('dunning', () => {
     expect(await renewDue()).toEqual(['action_required']);
     const attempts = billing.stripe.requests.filter((r) => r === 'POST /v1/payment_intents');
     expect(attempts).toHaveLength(1);
-    const notice = await billing.db.selectFrom('notifications').selectAll().where('kind', '=', 'payment_action_required').orderBy('id').executeTakeFirstOrThrow();
+    const notice = await billing.db
+      .selectFrom('notifications')
+      .selectAll()
+      .where('kind', '=', 'payment_action_required')
+      .orderBy('id')
+      .executeTakeFirstOrThrow();
     expect(notice.data).toMatchObject({ payUrl: `https://shop.example.test/my/numbers/${did.id}/pay` });
   });
 
@@ -275,15 +354,31 @@ describe('dunning', () => {
     expect(await amountOwed(billing.db, acme.id)).toBe(600);
     billing.clock.set('2026-02-28T09:01:00Z');
     expect(await renewDue()).toEqual(['failed']);
-    const chargesBefore = await billing.db.selectFrom('charges').select('id').where('account_id', '=', acme.id).execute();
+    const chargesBefore = await billing.db
+      .selectFrom('charges')
+      .select('id')
+      .where('account_id', '=', acme.id)
+      .execute();
 
     const staff = { ...billing.ctxFor(acme), actor: actorOf(await operatorAccount(), 'admin', 'cli') };
-    const { owed } = await recordManualPayment(staff, { account: acme.slug, amount: '6.00', reference: 'BANK-2026-001' });
+    const { owed } = await recordManualPayment(staff, {
+      account: acme.slug,
+      amount: '6.00',
+      reference: 'BANK-2026-001',
+    });
     expect(owed).toBe(0);
     // Adding funds charges nothing by itself (a known bug elsewhere: services charged again on top-up).
-    const chargesAfterPayment = await billing.db.selectFrom('charges').select('id').where('account_id', '=', acme.id).execute();
+    const chargesAfterPayment = await billing.db
+      .selectFrom('charges')
+      .select('id')
+      .where('account_id', '=', acme.id)
+      .execute();
     expect(chargesAfterPayment).toEqual(chargesBefore);
-    expect(await errorOf(recordManualPayment(staff, { account: acme.slug, amount: '6.00', reference: 'BANK-2026-001' }))).toMatchObject({ code: 'conflict' });
+    expect(
+      await errorOf(
+        recordManualPayment(staff, { account: acme.slug, amount: '6.00', reference: 'BANK-2026-001' }),
+      ),
+    ).toMatchObject({ code: 'conflict' });
 
     expect(await renewDue()).toEqual(['renewed']);
     expect((await subOf(did.id)).status).toBe('active');
@@ -301,18 +396,38 @@ describe('cancel at period end', () => {
     const ctx = billing.ctxFor(acme);
     await setCancelAtPeriodEnd(ctx, sub.id, true);
     billing.clock.set('2026-02-27T09:00:00Z');
-    expect((await billing.db.selectFrom('dids').select('status').where('id', '=', did.id).executeTakeFirstOrThrow()).status).toBe('assigned');
+    expect(
+      (
+        await billing.db
+          .selectFrom('dids')
+          .select('status')
+          .where('id', '=', did.id)
+          .executeTakeFirstOrThrow()
+      ).status,
+    ).toBe('assigned');
     billing.clock.set('2026-02-28T09:01:00Z');
     expect(await renewDue()).toEqual(['canceled']);
     expect((await subOf(did.id)).status).toBe('canceled');
-    expect((await billing.db.selectFrom('dids').select('status').where('id', '=', did.id).executeTakeFirstOrThrow()).status).toBe('aging');
+    expect(
+      (
+        await billing.db
+          .selectFrom('dids')
+          .select('status')
+          .where('id', '=', did.id)
+          .executeTakeFirstOrThrow()
+      ).status,
+    ).toBe('aging');
     expect(await recurringCharges(sub.id)).toHaveLength(1);
   });
 
   it("another customer cannot cancel someone else's number (not found, nothing changed)", async () => {
     const h = await buildHierarchy(billing.db);
     const did = await buildDid(billing.db);
-    await billing.db.updateTable('accounts').set({ billing_mode: 'postpaid', credit_limit: 100_000 }).where('id', '=', h.acme.id).execute();
+    await billing.db
+      .updateTable('accounts')
+      .set({ billing_mode: 'postpaid', credit_limit: 100_000 })
+      .where('id', '=', h.acme.id)
+      .execute();
     await buy(billing, { ...h.acme, billing_mode: 'postpaid', credit_limit: 100_000 }, [did.id], 'invoice');
     const sub = await subOf(did.id);
     const error = await errorOf(setCancelAtPeriodEnd(billing.ctxFor(h.bakery), sub.id, true));

@@ -19,8 +19,18 @@ describe('staff assignment and billing', () => {
       .execute();
     await assignDid(staff, { number: did.number, account: 'bakery' });
 
-    const sub = await billing.db.selectFrom('subscriptions').selectAll().where('did_id', '=', did.id).executeTakeFirstOrThrow();
-    expect(sub).toMatchObject({ account_id: h.bakery.id, recurring_fee: 300, setup_fee: 450, payment_method: 'invoice', status: 'active' });
+    const sub = await billing.db
+      .selectFrom('subscriptions')
+      .selectAll()
+      .where('did_id', '=', did.id)
+      .executeTakeFirstOrThrow();
+    expect(sub).toMatchObject({
+      account_id: h.bakery.id,
+      recurring_fee: 300,
+      setup_fee: 450,
+      payment_method: 'invoice',
+      status: 'active',
+    });
     expect(sub.current_period_end.toISOString()).toBe('2026-02-28T09:00:00.000Z');
     const charges = await billing.db
       .selectFrom('charges')
@@ -42,13 +52,23 @@ describe('staff assignment and billing', () => {
   it('bills a bulk assignment with a handful of statements, and a release ends the renewals', async () => {
     const h = await buildHierarchy(billing.db);
     const staff = { ...h.staff, clock: billing.clock };
-    const dids = await Promise.all(Array.from({ length: 30 }, () => buildDid(billing.db, { area_code: '646', recurring_fee: 100, setup_fee: 0 })));
+    const dids = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        buildDid(billing.db, { area_code: '646', recurring_fee: 100, setup_fee: 0 }),
+      ),
+    );
     const result = await assignMany(staff, 'acme', { mode: 'first', count: 30, filter: { areaCode: '646' } });
     expect(result.assigned).toHaveLength(30);
-    expect(await billing.db.selectFrom('subscriptions').select('id').where('status', '=', 'active').execute()).toHaveLength(30);
+    expect(
+      await billing.db.selectFrom('subscriptions').select('id').where('status', '=', 'active').execute(),
+    ).toHaveLength(30);
 
     await releaseDid(staff, { number: dids[0]!.number });
-    const ended = await billing.db.selectFrom('subscriptions').select(['id', 'status']).where('did_id', '=', dids[0]!.id).executeTakeFirstOrThrow();
+    const ended = await billing.db
+      .selectFrom('subscriptions')
+      .select(['id', 'status'])
+      .where('did_id', '=', dids[0]!.id)
+      .executeTakeFirstOrThrow();
     expect(ended.status).toBe('canceled');
     billing.clock.set('2026-03-01T00:00:00Z');
     const due = await findDueWork(billing.ctxFor(h.operator), 100);
