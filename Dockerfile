@@ -39,6 +39,9 @@ RUN mkdir -p /app/.data && chown node:node /app/.data
 USER node
 EXPOSE 3000
 
+# Liveness for a plain `docker run` (all roles in one process). docker-compose.yml replaces it per service
+# with `node bin/healthcheck.ts web|worker` (readiness: the database and the queue answer). Stop with
+# `docker stop -t 30`: a graceful stop (requests, then jobs, then the database) may take up to ~25 s.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 

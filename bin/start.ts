@@ -12,12 +12,18 @@ import { systemClock } from '../core/shared/clock.ts';
 import { createChatBots } from '../bot/chat-bots.ts';
 import { notificationChannels } from '../bot/notifications/notification-channels.ts';
 import { createWebApp } from '../storefront/app.ts';
+import { createOpsApp } from '../storefront/routes/ops.ts';
 import { startWebServer } from '../storefront/server.ts';
 
 const ROLES = ['web', 'worker', 'bot', 'all'] as const;
 type Role = (typeof ROLES)[number];
 
+// SIGTERM: the web listener stops taking connections and lets requests in flight finish (WEB_GRACE_MS),
+// then the queue stops (running jobs finish within DEFAULT_STOP_GRACE_MS or go back to the queue, ~5 s
+// more), then the database closes: about 24 s at worst, inside SHUTDOWN_TIMEOUT_MS, itself inside the
+// 30 s docker-compose.yml gives (stop_grace_period) before SIGKILL.
 const WEB_GRACE_MS = 10_000;
+const SHUTDOWN_TIMEOUT_MS = 28_000;
 
 function parseRole(args: readonly string[]): Role {
   const [role = 'all', ...rest] = args;
@@ -36,7 +42,7 @@ function parseRole(args: readonly string[]): Role {
 const role = parseRole(process.argv.slice(2));
 const config = configOrExit();
 const log = createLogger({ level: config.logLevel });
-const shutdown = handleShutdownSignals({ log });
+const shutdown = handleShutdownSignals({ log, timeoutMs: SHUTDOWN_TIMEOUT_MS });
 const started = Date.now();
 
 try {
@@ -60,6 +66,17 @@ try {
   });
   shutdown.add('jobs', () => jobs.stop());
   await shutdown.checkpoint();
+
+  // Without the web role there is no listener: METRICS_PORT gives this process probes and /metrics.
+  if (role !== 'web' && role !== 'all' && config.metrics.port !== undefined) {
+    const opsLog = log.child({ role: 'ops' });
+    const ops = await startWebServer(
+      createOpsApp({ db: database.db, queue: jobs.queue, log: opsLog, metricsToken: config.metrics.token }),
+      { port: config.metrics.port, log: opsLog },
+    );
+    shutdown.add('metrics listener', () => ops.close(1_000));
+    opsLog.info({ url: ops.url }, `Probes and metrics on ${ops.url}`);
+  }
 
   const bots = createChatBots(
     { db: database.db, clock: systemClock, settings: { didAgingDays: config.didAgingDays }, config, log },

@@ -87,6 +87,23 @@ const envSchema = z
     EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
     DATA_DIR: z.string().default('.data'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // Guards GET /metrics: unset, the endpoint is open (keep it off the public internet at the proxy).
+    METRICS_TOKEN: optionalString
+      .refine((s) => s === undefined || /^[\x21-\x7e]{16,}$/.test(s), {
+        message:
+          'expected at least 16 printable characters without spaces (for example: openssl rand -hex 24)',
+      })
+      .describe('Bearer token GET /metrics requires; unset = /metrics is open'),
+    // A worker or bot process has no HTTP listener: with this set it serves /healthz, /readyz and /metrics.
+    METRICS_PORT: z.coerce
+      .number({ message: 'expected a port number' })
+      .int('expected a whole port number')
+      .min(1, 'expected a port from 1 to 65535')
+      .max(65535, 'expected a port from 1 to 65535')
+      .optional()
+      .describe(
+        'Port for /healthz, /readyz and /metrics in worker and bot processes (the web role uses PORT)',
+      ),
   })
   // Zod skips refinements once a field has failed (PORT=abc); these rules only look at which values are set,
   // so `when` runs them anyway and every problem is reported at once.
@@ -167,6 +184,12 @@ export interface Config {
   readonly embeddedPostgresPort: number;
   readonly dataDir: string;
   readonly logLevel: Env['LOG_LEVEL'];
+  readonly metrics: {
+    /** METRICS_TOKEN: bearer token for GET /metrics; undefined = open. */
+    readonly token: string | undefined;
+    /** METRICS_PORT: listener for the probes and metrics of processes without the web role. */
+    readonly port: number | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -224,6 +247,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     embeddedPostgresPort: e.EMBEDDED_POSTGRES_PORT,
     dataDir: e.DATA_DIR,
     logLevel: e.LOG_LEVEL,
+    metrics: Object.freeze({ token: e.METRICS_TOKEN, port: e.METRICS_PORT }),
   });
 }
 

@@ -1,13 +1,16 @@
-// The web role's express app: liveness and readiness probes, the Slack and Telegram endpoints, the routing
-// API, the storefront's pages, a 404 (a page for browsers, JSON for everyone else and under /api) and the
-// last-resort error handler.
+// The web role's express app: a request id and timing for every request, liveness and readiness probes
+// and metrics, the Slack and Telegram endpoints, the routing API, the storefront's pages, a 404 (a page for
+// browsers, JSON for everyone else and under /api) and the last-resort error handler.
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Router } from 'express';
-import { sql } from 'kysely';
 import type { Config } from '../core/config.ts';
 import type { Db } from '../core/db/connect.ts';
+import { isUnavailableError } from '../core/db/unavailable.ts';
 import type { Logger } from '../core/runtime/logger.ts';
 import type { Clock } from '../core/shared/clock.ts';
 import type { JobsRuntime } from '../core/runtime/jobs.ts';
+import { httpMetrics } from './http-metrics.ts';
+import { requestContext, requestLogger } from './request-context.ts';
+import { opsRoutes } from './routes/ops.ts';
 import { routingApi } from './routes/routing-api.ts';
 import { stripeWebhook } from './routes/stripe-webhook.ts';
 import { createStorefront } from './web/storefront.ts';
@@ -28,33 +31,20 @@ export interface WebDeps {
   readonly telegramBot?: () => Promise<TelegramBotLookup>;
 }
 
-const READINESS_TIMEOUT_MS = 2_000;
-
 export function createWebApp(deps: WebDeps): Express {
   const app = express();
   app.disable('x-powered-by');
 
-  const noStore: RequestHandler = (_req, res, next) => {
-    res.set('Cache-Control', 'no-store');
-    next();
-  };
-
-  // Liveness: the process answers. Never touches the database, so a database outage does not get every
-  // web process restarted by its orchestrator.
-  app.get('/healthz', noStore, (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-
-  // Readiness: this process can serve real requests, i.e. the database answers in time.
-  app.get('/readyz', noStore, async (_req, res) => {
-    const problem = await databaseProblem(deps.db, READINESS_TIMEOUT_MS);
-    if (problem === null) {
-      res.json({ status: 'ok', database: 'up' });
-      return;
-    }
-    deps.log.warn({ reason: problem }, 'Readiness check failed: the database does not answer');
-    res.status(503).json({ status: 'unavailable', database: 'down' });
-  });
+  app.use(requestContext(), httpMetrics());
+  // /healthz, /readyz (database and queue), /metrics: before anything that reads a session or a body.
+  app.use(
+    opsRoutes({
+      db: deps.db,
+      queue: deps.jobs?.queue,
+      log: deps.log,
+      metricsToken: deps.config.metrics.token,
+    }),
+  );
 
   // Bolt verifies Slack's signature over the raw body: nothing may parse the body before it.
   if (deps.slackRouter) app.use(deps.slackRouter);
@@ -72,6 +62,8 @@ export function createWebApp(deps: WebDeps): Express {
     log: deps.log,
     clock: deps.clock,
     telegramBot: deps.telegramBot,
+    jobs: deps.jobs,
+    queue: deps.jobs?.queue,
   });
   app.use(storefront.router);
 
@@ -87,32 +79,34 @@ export function createWebApp(deps: WebDeps): Express {
   return app;
 }
 
-/** null when `SELECT 1` succeeds within the time limit, else why not. */
-async function databaseProblem(db: Db, timeoutMs: number): Promise<string | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
-  });
-  const query = sql`SELECT 1`.execute(db).then(
-    () => null,
-    (error: unknown) => (error instanceof Error ? error.message || error.name : String(error)),
-  );
-  try {
-    return await Promise.race([query, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /**
  * Last resort for errors no route handled. Client errors raised by express or its body parsers (they carry
- * a 4xx `status`) are answered as such; everything else is logged with its stack and answered with a plain
- * 500 that reveals nothing about the internals.
+ * a 4xx `status`) are answered as such; an outage (the database or Redis unreachable, core/db/unavailable.ts)
+ * gets a 503 "try again shortly" at once, logged as a warning; everything else is logged with its stack
+ * and answered with a plain 500 that reveals nothing about the internals.
  */
-function errorHandler(log: Logger): ErrorRequestHandler {
+function errorHandler(fallbackLog: Logger): ErrorRequestHandler {
+  // During an outage a switch may send thousands of lookups a second: one warning per interval, with
+  // how many requests failed the same way since the last one.
+  let quietUntil = 0;
+  let suppressed = 0;
   return (error: unknown, req, res, next) => {
+    const log = requestLogger(res, fallbackLog);
     const status = clientErrorStatus(error);
-    if (status === null) {
+    const unavailable = status === null && isUnavailableError(error);
+    if (unavailable) {
+      if (Date.now() >= quietUntil) {
+        const reason = error instanceof Error ? error.message || error.name : String(error);
+        log.warn(
+          { reason, path: req.path, alsoFailedSinceLastWarning: suppressed },
+          'A web request failed: a backing service is unavailable',
+        );
+        quietUntil = Date.now() + OUTAGE_WARNING_INTERVAL_MS;
+        suppressed = 0;
+      } else {
+        suppressed += 1;
+      }
+    } else if (status === null) {
       log.error({ err: error, method: req.method, path: req.path }, 'Unhandled error in a web request');
     }
     if (res.headersSent) {
@@ -124,11 +118,31 @@ function errorHandler(log: Logger): ErrorRequestHandler {
       res.status(status).json({ error: 'bad_request', message: 'The request could not be understood.' });
       return;
     }
+    if (unavailable) {
+      res.status(503).set('Retry-After', '5');
+      if (!/^\/api(\/|$)/.test(req.path) && req.accepts(['json', 'html']) === 'html') {
+        res.type('html').send(UNAVAILABLE_PAGE);
+      } else {
+        res.json({ error: 'unavailable', message: UNAVAILABLE_MESSAGE });
+      }
+      return;
+    }
     res
       .status(500)
       .json({ error: 'internal', message: 'Something went wrong on our side. Please try again.' });
   };
 }
+
+const OUTAGE_WARNING_INTERVAL_MS = 10_000;
+
+const UNAVAILABLE_MESSAGE = 'The service is temporarily unavailable. Please try again in a moment.';
+
+// Plain and self-contained: during an outage nothing that might itself fail (templates, sessions) is used.
+const UNAVAILABLE_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Temporarily unavailable</title></head>
+<body><h1>Temporarily unavailable</h1><p>${UNAVAILABLE_MESSAGE}</p></body></html>
+`;
 
 function clientErrorStatus(error: unknown): number | null {
   if (typeof error !== 'object' || error === null) return null;

@@ -269,3 +269,73 @@ export function accountSnapshot(account: Account) {
     status: account.status,
   };
 }
+
+export interface AccountChange {
+  readonly name?: string;
+  /** Blank clears it. */
+  readonly email?: string;
+  readonly billingMode?: string;
+  /** Decimal text in the account's currency. */
+  readonly creditLimit?: string;
+}
+
+/**
+ * Edits an account's name, contact email, billing mode and credit limit (seed 003). Kind, place in the
+ * tree and currency are fixed at creation: the ledger and the numbers' prices depend on them.
+ */
+export async function updateAccount(ctx: Ctx, ref: AccountRef, change: AccountChange): Promise<Account> {
+  requirePermission(ctx.actor, 'accounts.write');
+  return inTransaction(ctx, async (tx) => {
+    const account = await findAccount(tx, ref);
+    if (account.id === tx.actor.accountId && !isOperatorStaff(tx.actor)) {
+      throw invalid('You cannot change your own account’s terms.', {
+        help: 'The account above yours sets them.',
+      });
+    }
+    const name = change.name === undefined ? account.name : change.name.trim();
+    if (name === '' || name.length > 200) {
+      throw invalid('The account name must be 1 to 200 characters.', { field: 'name' });
+    }
+    const email = change.email === undefined ? account.email : change.email.trim().toLowerCase() || null;
+    if (email !== null && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) {
+      throw invalid(`"${change.email}" is not an email address.`, { field: 'email' });
+    }
+    const billingMode = (change.billingMode?.trim().toLowerCase() || account.billing_mode) as BillingMode;
+    if (billingMode !== 'prepaid' && billingMode !== 'postpaid') {
+      throw invalid(`"${change.billingMode}" is not a billing mode.`, {
+        help: 'Use prepaid or postpaid.',
+        field: 'billing_mode',
+      });
+    }
+    let creditLimit = account.credit_limit;
+    if (change.creditLimit !== undefined && change.creditLimit.trim() !== '') {
+      try {
+        creditLimit = parseMoney(change.creditLimit, account.currency, 'The credit limit');
+      } catch (error) {
+        throw invalid(error instanceof Error ? error.message : String(error), { field: 'credit_limit' });
+      }
+    }
+    const updated = await tx.db
+      .updateTable('accounts')
+      .set({ name, email, billing_mode: billingMode, credit_limit: creditLimit })
+      .where('id', '=', account.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const before: Record<string, unknown> = { ...accountSnapshot(account), email: account.email };
+    const after: Record<string, unknown> = { ...accountSnapshot(updated), email: updated.email };
+    const keys = Object.keys(after).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+    if (keys.length > 0) {
+      const pick = (source: Record<string, unknown>) => Object.fromEntries(keys.map((k) => [k, source[k]]));
+      await recordAudit(tx.db, tx.actor, [
+        {
+          action: 'account.update',
+          accountId: account.id,
+          subject: account.slug,
+          before: pick(before),
+          after: pick(after),
+        },
+      ]);
+    }
+    return updated;
+  });
+}

@@ -173,15 +173,6 @@ export async function placeOrder(ctx: BillingCtx, input: PlaceOrderInput): Promi
       field: 'method',
     });
   }
-  if (input.method === 'card' && !ctx.payments) {
-    throw new DomainError('unavailable', 'Card payments are not set up on this server.', {
-      help:
-        buyer.billing_mode === 'postpaid'
-          ? 'Order on account instead.'
-          : 'Ask your provider to make your account postpaid, or try again later.',
-      field: 'method',
-    });
-  }
 
   let placed: { order: Order; immediate: boolean; existing: boolean };
   try {
@@ -215,6 +206,16 @@ export async function placeOrder(ctx: BillingCtx, input: PlaceOrderInput): Promi
       const now = tx.clock.now();
       const free = quote.total === 0;
       const immediate = input.method === 'invoice' || free;
+      // Free numbers need no card, so only a priced card order needs Stripe.
+      if (input.method === 'card' && !free && !tx.payments) {
+        throw new DomainError('unavailable', 'Card payments are not set up on this server.', {
+          help:
+            buyer.billing_mode === 'postpaid'
+              ? 'Order on account instead.'
+              : 'Ask your provider to make your account postpaid, or try again later.',
+          field: 'method',
+        });
+      }
       if (input.method === 'invoice' && !free) {
         const owed = await amountOwed(tx.db, buyer.id);
         if (owed + quote.total > buyer.credit_limit) {

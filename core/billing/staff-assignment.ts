@@ -11,7 +11,7 @@ import type { Executor } from '../context.ts';
 import type { Account, Did } from '../db/schema.ts';
 import { invoiceFor } from './ledger.ts';
 import { anchorDayFor, periodEnd } from './periods.ts';
-import { pathIds, pricesForBuyer } from './pricing.ts';
+import { pathIds, pricesForBuyer, type BuyerPrice } from './pricing.ts';
 
 type BilledDid = Pick<
   Did,
@@ -44,28 +44,11 @@ export async function billStaffAssignment(
       end: periodEnd(now, { billingPeriod: did.billing_period, billingDays: did.billing_days }),
     };
   });
-  const subs = await db
-    .insertInto('subscriptions')
-    .values(
-      rows.map(({ did, price, end }) => ({
-        did_id: did.id,
-        account_id: account.id,
-        seller_account_id: price.sellerAccountId,
-        billing_type: did.billing_type,
-        billing_period: did.billing_period,
-        billing_days: did.billing_days,
-        setup_fee: price.setupFee,
-        recurring_fee: price.recurringFee,
-        currency: price.currency,
-        anchor_day: anchorDayFor(now, did.billing_period),
-        current_period_start: now,
-        current_period_end: end,
-        upstream: JSON.stringify(price.upstream),
-        payment_method: 'invoice' as const,
-      })),
-    )
-    .returning(['id', 'did_id'])
-    .execute();
+  // In chunks: a multi-row VALUES binds 14 parameters a row, and PostgreSQL takes at most 65,535.
+  const subs: { id: number; did_id: number }[] = [];
+  for (let i = 0; i < rows.length; i += SUBSCRIPTION_CHUNK) {
+    subs.push(...(await insertSubscriptions(db, account, rows.slice(i, i + SUBSCRIPTION_CHUNK), now)));
+  }
   const subscriptionOf = new Map(subs.map((s) => [s.did_id, s.id]));
 
   // Every line of every payer, then one INSERT ... SELECT FROM unnest for all of them.
@@ -169,4 +152,33 @@ export async function endSubscriptionsOf(
     .where('status', '<>', 'canceled')
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
+}
+
+const SUBSCRIPTION_CHUNK = 2_000;
+
+type PricedRow = { did: BilledDid; price: BuyerPrice; end: Date };
+
+function insertSubscriptions(db: Executor, account: Account, rows: readonly PricedRow[], now: Date) {
+  return db
+    .insertInto('subscriptions')
+    .values(
+      rows.map(({ did, price, end }) => ({
+        did_id: did.id,
+        account_id: account.id,
+        seller_account_id: price.sellerAccountId,
+        billing_type: did.billing_type,
+        billing_period: did.billing_period,
+        billing_days: did.billing_days,
+        setup_fee: price.setupFee,
+        recurring_fee: price.recurringFee,
+        currency: price.currency,
+        anchor_day: anchorDayFor(now, did.billing_period),
+        current_period_start: now,
+        current_period_end: end,
+        upstream: JSON.stringify(price.upstream),
+        payment_method: 'invoice' as const,
+      })),
+    )
+    .returning(['id', 'did_id'])
+    .execute();
 }

@@ -40,7 +40,7 @@ export async function getReceipt(ctx: Ctx, paymentId: number) {
     : undefined;
   if (!payment) throw notFound('There is no such payment of yours.');
   const account = await accountOf(ctx.db, ctx.actor);
-  let lines: ReceiptLine[] = [];
+  let lines: ReceiptLine[];
   if (payment.order_id !== null) {
     const items = await ctx.db
       .selectFrom('order_items')

@@ -1,8 +1,9 @@
 // Catalog data the inventory refers to: providers (carriers) and their vendor batches, DID groups, and
 // pricing batches (price lists owned by the operator or a reseller). Looked up by name or id.
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type {
   BillingPeriod,
+  Database,
   BillingType,
   DidGroup,
   PricingBatch,
@@ -295,4 +296,396 @@ export async function listCatalog(ctx: Ctx) {
       .execute(),
   ]);
   return { providers, vendorBatches, groups, pricingBatches };
+}
+
+// -- Editing and deleting (the back office) ---------------------------------------------------------------
+// Numbers keep the costs and prices they were given: editing a vendor batch's costs or a pricing batch's
+// fees applies to numbers added (or moved into the batch) from then on. Deleting refuses anything still
+// in use and says how much uses it, so nothing is left pointing at a row that is gone.
+
+/** How many numbers (and other rows) use each catalog row, for the catalog pages and delete checks. */
+export interface CatalogUsage {
+  readonly providers: ReadonlyMap<number, { readonly numbers: number; readonly vendorBatches: number }>;
+  readonly vendorBatches: ReadonlyMap<number, number>;
+  readonly groups: ReadonlyMap<number, number>;
+  readonly pricingBatches: ReadonlyMap<number, { readonly numbers: number; readonly resellerRules: number }>;
+}
+
+/** The catalog with what uses each row: listCatalog plus counts (index-only scans of the dids indexes). */
+export async function catalogOverview(ctx: Ctx) {
+  const catalog = await listCatalog(ctx);
+  const countBy = async (column: 'provider_id' | 'vendor_batch_id' | 'group_id' | 'pricing_batch_id') => {
+    const rows = await ctx.db
+      .selectFrom('dids')
+      .select([column, sql<string>`count(*)`.as('n')])
+      .where(column, 'is not', null)
+      .groupBy(column)
+      .execute();
+    return new Map(rows.map((r) => [Number(r[column]), Number(r.n)]));
+  };
+  const [byProvider, byVendorBatch, byGroup, byPricingBatch, batchesByProvider, rules] = await Promise.all([
+    countBy('provider_id'),
+    countBy('vendor_batch_id'),
+    countBy('group_id'),
+    countBy('pricing_batch_id'),
+    ctx.db
+      .selectFrom('vendor_batches')
+      .select(['provider_id', sql<string>`count(*)`.as('n')])
+      .groupBy('provider_id')
+      .execute(),
+    ctx.db
+      .selectFrom('reseller_prices')
+      .select(['pricing_batch_id', sql<string>`count(*)`.as('n')])
+      .where('pricing_batch_id', 'is not', null)
+      .groupBy('pricing_batch_id')
+      .execute(),
+  ]);
+  const vendorBatchCount = new Map(batchesByProvider.map((r) => [r.provider_id, Number(r.n)]));
+  const ruleCount = new Map(rules.map((r) => [Number(r.pricing_batch_id), Number(r.n)]));
+  const providerNames = new Map(catalog.providers.map((p) => [p.id, p.name]));
+  return {
+    providers: catalog.providers.map((p) => ({
+      ...p,
+      numbers: byProvider.get(p.id) ?? 0,
+      vendorBatches: vendorBatchCount.get(p.id) ?? 0,
+    })),
+    vendorBatches: catalog.vendorBatches.map((b) => ({
+      ...b,
+      providerName: providerNames.get(b.provider_id) ?? '',
+      numbers: byVendorBatch.get(b.id) ?? 0,
+    })),
+    groups: catalog.groups.map((g) => ({ ...g, numbers: byGroup.get(g.id) ?? 0 })),
+    pricingBatches: catalog.pricingBatches.map((b) => ({
+      ...b,
+      numbers: byPricingBatch.get(b.id) ?? 0,
+      resellerRules: ruleCount.get(b.id) ?? 0,
+    })),
+  };
+}
+
+/** A catalog row by id, locked for the change; not found otherwise. */
+async function lockRow<T extends NamedTable>(
+  ctx: Ctx,
+  table: T,
+  id: number,
+): Promise<Selectable<Database[T]>> {
+  // Plain SQL: Kysely cannot type a select over a union of tables.
+  const row = Number.isSafeInteger(id)
+    ? (
+        await sql<
+          Selectable<Database[T]>
+        >`SELECT * FROM ${sql.table(table)} WHERE id = ${id} FOR UPDATE`.execute(ctx.db)
+      ).rows[0]
+    : undefined;
+  if (!row)
+    throw notFound(`There is no such ${LABEL[table].one}.`, { help: 'It may have been deleted meanwhile.' });
+  return row;
+}
+
+/** Refuses a name another row of the table has (case-insensitive), the row itself excepted. */
+async function refuseDuplicateOf(db: Executor, table: NamedTable, name: string, id: number): Promise<void> {
+  const existing = await db
+    .selectFrom(table)
+    .select('id')
+    .where((eb) => eb(eb.fn('lower', ['name']), '=', name.toLowerCase()))
+    .where('id', '<>', id)
+    .executeTakeFirst();
+  if (existing) throw conflict(`A ${LABEL[table].one} named "${name}" already exists.`, { field: 'name' });
+}
+
+async function numbersUsing(
+  db: Executor,
+  column: 'provider_id' | 'vendor_batch_id' | 'group_id' | 'pricing_batch_id',
+  id: number,
+): Promise<number> {
+  const row = await db
+    .selectFrom('dids')
+    .select(sql<string>`count(*)`.as('n'))
+    .where(column, '=', id)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+const plural = (n: number, one: string, many = `${one}s`) =>
+  `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
+function pickChanged<T extends object>(before: T, after: T): { before: Partial<T>; after: Partial<T> } {
+  // The touch trigger's timestamp is not a change anyone made.
+  const keys = (Object.keys(after) as (keyof T)[]).filter(
+    (k) => k !== 'updated_at' && JSON.stringify(before[k]) !== JSON.stringify(after[k]),
+  );
+  return {
+    before: Object.fromEntries(keys.map((k) => [k, before[k]])) as Partial<T>,
+    after: Object.fromEntries(keys.map((k) => [k, after[k]])) as Partial<T>,
+  };
+}
+
+export async function updateProvider(
+  ctx: Ctx,
+  id: number,
+  input: { name: string; description?: string },
+): Promise<Provider> {
+  requireOperator(ctx, 'providers');
+  const name = requireName(input.name, 'provider');
+  return inTransaction(ctx, async (tx) => {
+    const row = await lockRow(tx, 'providers', id);
+    await refuseDuplicateOf(tx.db, 'providers', name, row.id);
+    const updated = await insertNamed('providers', name, () =>
+      tx.db
+        .updateTable('providers')
+        .set({ name, description: input.description?.trim() ?? row.description })
+        .where('id', '=', row.id)
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+    );
+    await recordAudit(tx.db, tx.actor, [
+      { action: 'provider.update', subject: name, ...pickChanged(row, updated) },
+    ]);
+    return updated;
+  });
+}
+
+/** Refuses while vendor batches or numbers refer to the provider, saying how many. */
+export async function deleteProvider(ctx: Ctx, id: number): Promise<void> {
+  requireOperator(ctx, 'providers');
+  await inTransaction(ctx, async (tx) => {
+    const row = await lockRow(tx, 'providers', id);
+    const numbers = await numbersUsing(tx.db, 'provider_id', row.id);
+    const batches = Number(
+      (
+        await tx.db
+          .selectFrom('vendor_batches')
+          .select(sql<string>`count(*)`.as('n'))
+          .where('provider_id', '=', row.id)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+    if (numbers > 0 || batches > 0) {
+      const uses = [
+        ...(batches ? [plural(batches, 'vendor batch', 'vendor batches')] : []),
+        ...(numbers ? [plural(numbers, 'number')] : []),
+      ].join(' and ');
+      throw conflict(`The provider "${row.name}" is in use by ${uses}, so it was not deleted.`, {
+        help: 'Delete its vendor batches and move or delete its numbers first.',
+      });
+    }
+    await tx.db.deleteFrom('providers').where('id', '=', row.id).execute();
+    await recordAudit(tx.db, tx.actor, [{ action: 'provider.delete', subject: row.name, before: row }]);
+  });
+}
+
+export async function updateVendorBatch(
+  ctx: Ctx,
+  id: number,
+  input: { name: string; activationCost?: string; recurringCost?: string },
+): Promise<VendorBatch> {
+  requireOperator(ctx, 'vendor batches');
+  const name = requireName(input.name, 'vendor batch');
+  return inTransaction(ctx, async (tx) => {
+    const row = await lockRow(tx, 'vendor_batches', id);
+    await refuseDuplicateOf(tx.db, 'vendor_batches', name, row.id);
+    const money = (text: string | undefined, fallback: number, what: string, field: string) => {
+      if (text === undefined || text.trim() === '') return fallback;
+      try {
+        return parseMoney(text, row.currency, what);
+      } catch (error) {
+        throw invalid(error instanceof Error ? error.message : String(error), { field });
+      }
+    };
+    const updated = await insertNamed('vendor_batches', name, () =>
+      tx.db
+        .updateTable('vendor_batches')
+        .set({
+          name,
+          activation_cost: money(
+            input.activationCost,
+            row.activation_cost,
+            'The activation cost',
+            'activation_cost',
+          ),
+          recurring_cost: money(
+            input.recurringCost,
+            row.recurring_cost,
+            'The recurring cost',
+            'recurring_cost',
+          ),
+        })
+        .where('id', '=', row.id)
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+    );
+    await recordAudit(tx.db, tx.actor, [
+      { action: 'vendor_batch.update', subject: name, ...pickChanged(row, updated) },
+    ]);
+    return updated;
+  });
+}
+
+/** Refuses while numbers came from the batch, saying how many. */
+export async function deleteVendorBatch(ctx: Ctx, id: number): Promise<void> {
+  requireOperator(ctx, 'vendor batches');
+  await inTransaction(ctx, async (tx) => {
+    const row = await lockRow(tx, 'vendor_batches', id);
+    const numbers = await numbersUsing(tx.db, 'vendor_batch_id', row.id);
+    if (numbers > 0) {
+      throw conflict(
+        `The vendor batch "${row.name}" is in use by ${plural(numbers, 'number')}, so it was not deleted.`,
+        {
+          help: 'Its numbers name the batch they were bought in; delete the batch once none is left.',
+        },
+      );
+    }
+    await tx.db.deleteFrom('vendor_batches').where('id', '=', row.id).execute();
+    await recordAudit(tx.db, tx.actor, [{ action: 'vendor_batch.delete', subject: row.name, before: row }]);
+  });
+}
+
+export async function updateGroup(
+  ctx: Ctx,
+  id: number,
+  input: { name: string; description?: string },
+): Promise<DidGroup> {
+  requireOperator(ctx, 'DID groups');
+  const name = requireName(input.name, 'group');
+  return inTransaction(ctx, async (tx) => {
+    const row = await lockRow(tx, 'did_groups', id);
+    await refuseDuplicateOf(tx.db, 'did_groups', name, row.id);
+    const updated = await insertNamed('did_groups', name, () =>
+      tx.db
+        .updateTable('did_groups')
+        .set({ name, description: input.description?.trim() ?? row.description })
+        .where('id', '=', row.id)
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+    );
+    await recordAudit(tx.db, tx.actor, [
+      { action: 'group.update', subject: name, ...pickChanged(row, updated) },
+    ]);
+    return updated;
+  });
+}
+
+/** Refuses while numbers are in the group, saying how many. */
+export async function deleteGroup(ctx: Ctx, id: number): Promise<void> {
+  requireOperator(ctx, 'DID groups');
+  await inTransaction(ctx, async (tx) => {
+    const row = await lockRow(tx, 'did_groups', id);
+    const numbers = await numbersUsing(tx.db, 'group_id', row.id);
+    if (numbers > 0) {
+      throw conflict(
+        `The DID group "${row.name}" is in use by ${plural(numbers, 'number')}, so it was not deleted.`,
+        {
+          help: 'Move them to another group first (inventory: filter by this group, then "Set DID group").',
+        },
+      );
+    }
+    await tx.db.deleteFrom('did_groups').where('id', '=', row.id).execute();
+    await recordAudit(tx.db, tx.actor, [{ action: 'group.delete', subject: row.name, before: row }]);
+  });
+}
+
+/** A pricing batch the actor may change: its own account's, or (operator staff) anyone's. */
+async function lockOwnBatch(ctx: Ctx, id: number): Promise<PricingBatch> {
+  const row = await lockRow(ctx, 'pricing_batches', id);
+  if (!isOperatorStaff(ctx.actor) && row.owner_account_id !== ctx.actor.accountId) {
+    throw notFound('There is no such pricing batch.');
+  }
+  return row;
+}
+
+export interface PricingBatchChange {
+  readonly name: string;
+  readonly setupFee?: string;
+  readonly recurringFee?: string;
+  readonly currency?: string;
+  readonly billingType?: string;
+  readonly billingPeriod?: string;
+  readonly billingDays?: number;
+}
+
+export async function updatePricingBatch(
+  ctx: Ctx,
+  id: number,
+  input: PricingBatchChange,
+): Promise<PricingBatch> {
+  requirePermission(ctx.actor, 'catalog.write');
+  const name = requireName(input.name, 'pricing batch');
+  return inTransaction(ctx, async (tx) => {
+    const row = await lockOwnBatch(tx, id);
+    const currency = input.currency?.trim() ? checkCurrency(input.currency) : row.currency;
+    if (currency !== row.currency) {
+      const numbers = await numbersUsing(tx.db, 'pricing_batch_id', row.id);
+      if (numbers > 0) {
+        throw conflict(
+          `The pricing batch "${row.name}" has ${plural(numbers, 'number')} priced in ${row.currency}; its currency cannot change.`,
+          { help: 'Create a batch in the new currency and move the numbers to it.', field: 'currency' },
+        );
+      }
+    }
+    const terms = billingTerms(
+      input.billingType ?? row.billing_type,
+      input.billingPeriod ?? row.billing_period,
+      input.billingDays ?? row.billing_days,
+    );
+    const fee = (text: string | undefined, fallback: number, what: string, field: string) => {
+      if (text === undefined || text.trim() === '') return fallback;
+      try {
+        return parseMoney(text, currency, what);
+      } catch (error) {
+        throw invalid(error instanceof Error ? error.message : String(error), { field });
+      }
+    };
+    await refuseDuplicateOf(tx.db, 'pricing_batches', name, row.id);
+    const updated = await insertNamed('pricing_batches', name, () =>
+      tx.db
+        .updateTable('pricing_batches')
+        .set({
+          name,
+          currency,
+          setup_fee: fee(input.setupFee, row.setup_fee, 'The setup fee', 'setup_fee'),
+          recurring_fee: fee(input.recurringFee, row.recurring_fee, 'The recurring fee', 'recurring_fee'),
+          billing_type: terms.billingType,
+          billing_period: terms.billingPeriod,
+          billing_days: terms.billingDays,
+        })
+        .where('id', '=', row.id)
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+    );
+    await recordAudit(tx.db, tx.actor, [
+      { action: 'pricing_batch.update', subject: name, ...pickChanged(row, updated) },
+    ]);
+    return updated;
+  });
+}
+
+/** Refuses while numbers are in the batch or resellers' price rules refer to it, saying how many. */
+export async function deletePricingBatch(ctx: Ctx, id: number): Promise<void> {
+  requirePermission(ctx.actor, 'catalog.write');
+  await inTransaction(ctx, async (tx) => {
+    const row = await lockOwnBatch(tx, id);
+    const numbers = await numbersUsing(tx.db, 'pricing_batch_id', row.id);
+    const rules = Number(
+      (
+        await tx.db
+          .selectFrom('reseller_prices')
+          .select(sql<string>`count(*)`.as('n'))
+          .where('pricing_batch_id', '=', row.id)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+    if (numbers > 0 || rules > 0) {
+      const uses = [
+        ...(numbers ? [plural(numbers, 'number')] : []),
+        ...(rules ? [plural(rules, "reseller's price rule", "resellers' price rules")] : []),
+      ].join(' and ');
+      throw conflict(`The pricing batch "${row.name}" is in use by ${uses}, so it was not deleted.`, {
+        help: numbers
+          ? 'Move its numbers to another pricing batch first (inventory: filter by this batch, then "Move to pricing batch").'
+          : 'Remove the price rules that name it first.',
+      });
+    }
+    await tx.db.deleteFrom('pricing_batches').where('id', '=', row.id).execute();
+    await recordAudit(tx.db, tx.actor, [{ action: 'pricing_batch.delete', subject: row.name, before: row }]);
+  });
 }

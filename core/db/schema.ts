@@ -396,6 +396,7 @@ export interface Database {
   login_attempts: LoginAttemptsTable;
   account_invitations: AccountInvitationsTable;
   password_reset_tokens: PasswordResetTokensTable;
+  bulk_operations: BulkOperationsTable;
 }
 
 export type Account = Selectable<AccountsTable>;
@@ -460,3 +461,40 @@ export interface PasswordResetTokensTable {
 
 export type WebSession = Selectable<WebSessionsTable>;
 export type AccountInvitation = Selectable<AccountInvitationsTable>;
+
+// Back-office bulk work and imports (migration 2026-11-22T00-08): a draft, then queued, running, done/failed.
+export const BULK_KINDS = [
+  'assign',
+  'pricing_batch',
+  'group',
+  'release',
+  'enable',
+  'disable',
+  'import',
+] as const;
+export type BulkKind = (typeof BULK_KINDS)[number];
+export type BulkStatus = 'draft' | 'queued' | 'running' | 'done' | 'failed';
+
+export interface BulkOperationsTable {
+  id: Id;
+  kind: BulkKind;
+  status: Generated<BulkStatus>;
+  user_id: number;
+  params: ColumnType<Record<string, unknown>, string | undefined, string>;
+  input: string | null;
+  as_of: Timestamp;
+  total: Generated<number>;
+  processed: Generated<number>;
+  changed: Generated<number>;
+  unchanged: Generated<number>;
+  skipped: Generated<number>;
+  details: ColumnType<unknown[], string | undefined, string>;
+  cursor: string | null;
+  error: string | null;
+  created_at: CreatedAt;
+  started_at: NullableTimestamp;
+  finished_at: NullableTimestamp;
+  updated_at: Timestamp;
+}
+
+export type BulkOperation = Selectable<BulkOperationsTable>;

@@ -259,11 +259,7 @@ function day(date: Date | null): string {
 }
 
 /** Assigns numbers already locked and judged eligible, with one statement, auditing each. */
-export async function applyAssignment(
-  ctx: Ctx,
-  target: Account,
-  dids: readonly LockedDid[],
-): Promise<void> {
+export async function applyAssignment(ctx: Ctx, target: Account, dids: readonly LockedDid[]): Promise<void> {
   if (dids.length === 0) return;
   const reseller = await holdingReseller(ctx.db, target);
   const ownerId = reseller?.id ?? null;
@@ -352,7 +348,8 @@ export async function releaseDid(
 /** Why a number cannot be released (it is not in use), or null when it can. */
 export function releaseRefusal(did: Pick<Did, 'status' | 'aging_until'>): string | null {
   if (did.status === 'assigned' || did.status === 'suspended') return null;
-  const state = did.status === 'aging' ? `already released and aging until ${day(did.aging_until)}` : did.status;
+  const state =
+    did.status === 'aging' ? `already released and aging until ${day(did.aging_until)}` : did.status;
   return `is ${state}; there is nothing to release.`;
 }
 

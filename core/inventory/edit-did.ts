@@ -2,8 +2,8 @@
 // end aging early. Each one goes through `changeDid`: lock the row, check who may, apply, audit the fields
 // that changed — so every edit has the same safety without repeating it.
 import { sql } from 'kysely';
-import type { DidUpdate, NewDid } from '../db/schema.ts';
-import { isOperatorStaff } from '../accounts/actor.ts';
+import type { DidUpdate, NewDid, PricingBatch } from '../db/schema.ts';
+import { isOperatorStaff, type Actor } from '../accounts/actor.ts';
 import { requirePermission } from '../accounts/permissions.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { resolveNamed } from '../catalog/catalog.ts';
@@ -54,9 +54,7 @@ async function changeDid(
       throw conflict(`${formatNumber(number)} is not one of your numbers; only the operator can change it.`);
     }
     const update = await decide(did, tx);
-    const changedKeys = Object.entries(update ?? {})
-      .filter(([key, value]) => !sameValue(did[key as keyof DidView], value))
-      .map(([key]) => key);
+    const changedKeys = update ? changedFields(did, update) : [];
     if (!update || changedKeys.length === 0) return { did, changed: false };
     await tx.db.updateTable('dids').set(update).where('id', '=', did.id).execute();
     const pick = (source: object) =>
@@ -76,6 +74,13 @@ async function changeDid(
       changed: true,
     };
   });
+}
+
+/** The fields of `update` whose values differ from the number's: what a change really changes. */
+export function changedFields(did: DidView, update: DidUpdate): string[] {
+  return Object.entries(update)
+    .filter(([key, value]) => !sameValue(did[key as keyof DidView], value))
+    .map(([key]) => key);
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -98,15 +103,23 @@ export async function setDescription(ctx: Ctx, number: string, description: stri
 export function setEnabled(ctx: Ctx, number: string, enabled: boolean) {
   return changeDid(ctx, number, enabled ? 'did.enable' : 'did.disable', (did) => {
     operatorOnly(ctx, `${enabled ? 'enable' : 'disable'} numbers`);
-    if (enabled) return did.status === 'disabled' ? { status: 'available' } : null;
-    if (did.status === 'disabled') return null;
-    if (did.status !== 'available' && did.status !== 'aging') {
-      throw conflict(
-        `${formatNumber(did.number)} is ${did.status}${did.customer_slug ? ` (${did.customer_slug})` : ''}; release it before disabling it.`,
-      );
-    }
-    return { status: 'disabled', aging_until: null };
+    return enabledUpdate(did, enabled);
   });
+}
+
+/**
+ * The change that enables or disables a number, null when it already is so; throws when it is in use.
+ * Shared with the back office's bulk enable/disable.
+ */
+export function enabledUpdate(did: DidView, enabled: boolean): DidUpdate | null {
+  if (enabled) return did.status === 'disabled' ? { status: 'available' } : null;
+  if (did.status === 'disabled') return null;
+  if (did.status !== 'available' && did.status !== 'aging') {
+    throw conflict(
+      `${formatNumber(did.number)} is ${did.status}${did.customer_slug ? ` (${did.customer_slug})` : ''}; release it before disabling it.`,
+    );
+  }
+  return { status: 'disabled', aging_until: null };
 }
 
 /** Moves a number into a pricing batch (or out with "none"); its fees and billing terms follow the batch. */
@@ -119,27 +132,37 @@ export function setPricingBatch(ctx: Ctx, number: string, batchRef: string) {
       .selectAll()
       .where('id', '=', batchId)
       .executeTakeFirstOrThrow();
-    if (!isOperatorStaff(tx.actor) && batch.owner_account_id !== tx.actor.accountId) {
-      throw invalid(`The pricing batch "${batch.name}" is not yours.`);
-    }
-    if (batch.currency !== did.currency && did.status !== 'available') {
-      throw conflict(
-        `${formatNumber(did.number)} is billed in ${did.currency}; "${batch.name}" is in ${batch.currency}.`,
-        {
-          help: 'Release it first, or choose a batch in the same currency.',
-        },
-      );
-    }
-    return {
-      pricing_batch_id: batch.id,
-      setup_fee: batch.setup_fee,
-      recurring_fee: batch.recurring_fee,
-      currency: batch.currency,
-      billing_type: batch.billing_type,
-      billing_period: batch.billing_period,
-      billing_days: batch.billing_days,
-    };
+    return pricingBatchUpdate(tx.actor, did, batch);
   });
+}
+
+/**
+ * What moving a number into `batch` (null: out of any batch) changes: the batch and, with it, its fees
+ * and billing terms. Throws for another reseller's batch and for a currency the number in use cannot
+ * change to. Shared with the back office's bulk move.
+ */
+export function pricingBatchUpdate(actor: Actor, did: DidView, batch: PricingBatch | null): DidUpdate {
+  if (batch === null) return { pricing_batch_id: null };
+  if (!isOperatorStaff(actor) && batch.owner_account_id !== actor.accountId) {
+    throw invalid(`The pricing batch "${batch.name}" is not yours.`);
+  }
+  if (batch.currency !== did.currency && did.status !== 'available') {
+    throw conflict(
+      `${formatNumber(did.number)} is billed in ${did.currency}; "${batch.name}" is in ${batch.currency}.`,
+      {
+        help: 'Release it first, or choose a batch in the same currency.',
+      },
+    );
+  }
+  return {
+    pricing_batch_id: batch.id,
+    setup_fee: batch.setup_fee,
+    recurring_fee: batch.recurring_fee,
+    currency: batch.currency,
+    billing_type: batch.billing_type,
+    billing_period: batch.billing_period,
+    billing_days: batch.billing_days,
+  };
 }
 
 /** Where calls go when no transfer rule applies: a SIP URI, a PSTN number or an extension; "none" clears. */

@@ -11,7 +11,7 @@ import { requirePermission } from '../accounts/permissions.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { inTransaction, type Ctx } from '../context.ts';
 import { DomainError, invalid } from '../shared/errors.ts';
-import { loadCatalogIndex } from './catalog-index.ts';
+import { loadCatalogIndex, type CatalogIndex } from './catalog-index.ts';
 import {
   DID_FIELDS,
   fieldForHeader,
@@ -44,7 +44,8 @@ export interface ImportReport extends ImportProgress {
 }
 
 export interface ImportOptions {
-  readonly onProgress?: (progress: ImportProgress) => void;
+  /** Awaited when it returns a promise (a job writing its progress). */
+  readonly onProgress?: (progress: ImportProgress) => unknown;
   /** Rows per transaction. Each chunk commits on its own, so a crash mid-file loses nothing already done. */
   readonly chunkSize?: number;
   /** Stop listing row errors after this many (the count stays exact). */
@@ -65,6 +66,51 @@ export async function importDidsCsv(
   const maxReported = options.maxReportedErrors ?? 1_000;
   const catalog = await loadCatalogIndex(ctx.db, ctx.actor);
 
+  let ignoredColumns: readonly string[] = [];
+  const rowErrors: ImportRowError[] = [];
+  let chunk: NewDid[] = [];
+  const progress = { rows: 0, imported: 0, existing: 0, errors: 0 };
+
+  const flush = async () => {
+    if (chunk.length === 0) return;
+    const inserted = await insertDids(ctx, chunk);
+    progress.imported += inserted;
+    progress.existing += chunk.length - inserted;
+    chunk = [];
+    await options.onProgress?.({ ...progress });
+  };
+
+  for await (const item of readDidCsv(input, catalog)) {
+    if (item.type === 'header') {
+      ignoredColumns = item.ignoredColumns;
+      continue;
+    }
+    progress.rows++;
+    if (item.type === 'error') {
+      progress.errors++;
+      if (rowErrors.length < maxReported) rowErrors.push(item.error);
+    } else {
+      chunk.push(item.row);
+    }
+    if (chunk.length >= chunkSize) await flush();
+  }
+  await flush();
+  await options.onProgress?.({ ...progress });
+  return { ...progress, rowErrors, ignoredColumns };
+}
+
+/** One item of a CSV as readDidCsv yields it: the header first, then each data row, valid or not. */
+export type CsvItem =
+  | { readonly type: 'header'; readonly ignoredColumns: readonly string[] }
+  | { readonly type: 'row'; readonly line: number; readonly row: NewDid }
+  | { readonly type: 'error'; readonly line: number; readonly error: ImportRowError };
+
+/**
+ * Reads a carrier's CSV row by row: finds the columns by the header, validates each row on its own
+ * (against `catalog`) and reports a number repeated within the file. Throws for a file that cannot be
+ * read at all (not CSV, empty, no number column). Shared by the import, its preview and its queued job.
+ */
+export async function* readDidCsv(input: Readable | string, catalog: CatalogIndex): AsyncGenerator<CsvItem> {
   const parser = parse({
     bom: true,
     skip_empty_lines: true,
@@ -76,26 +122,7 @@ export async function importDidsCsv(
   else input.pipe(parser);
 
   let columns: (DidField | null)[] | undefined;
-  let ignoredColumns: string[] = [];
   const seen = new Map<string, number>();
-  const rowErrors: ImportRowError[] = [];
-  let chunk: NewDid[] = [];
-  const progress = { rows: 0, imported: 0, existing: 0, errors: 0 };
-
-  const fail = (line: number, number: string, error: DomainError) => {
-    progress.errors++;
-    if (rowErrors.length < maxReported)
-      rowErrors.push({ line, number, field: error.field, message: error.fullMessage });
-  };
-  const flush = async () => {
-    if (chunk.length === 0) return;
-    const inserted = await insertChunk(ctx, chunk);
-    progress.imported += inserted;
-    progress.existing += chunk.length - inserted;
-    chunk = [];
-    options.onProgress?.({ ...progress });
-  };
-
   try {
     for await (const { record, info } of parser as AsyncIterable<{
       record: string[];
@@ -103,17 +130,20 @@ export async function importDidsCsv(
     }>) {
       if (!columns) {
         columns = record.map(fieldForHeader);
-        ignoredColumns = record.filter(
-          (h, i) => columns![i] === null && !READ_ONLY_COLUMNS.has(h.trim().toLowerCase()),
-        );
         if (!columns.includes('number')) {
           throw invalid('The CSV has no number column.', {
             help: `Its first row must name the columns; one of them "number" (or DID, phone). Known columns: ${DID_FIELDS.join(', ')}.`,
           });
         }
+        const known = columns;
+        yield {
+          type: 'header',
+          ignoredColumns: record.filter(
+            (h, i) => known[i] === null && !READ_ONLY_COLUMNS.has(h.trim().toLowerCase()),
+          ),
+        };
         continue;
       }
-      progress.rows++;
       const values: DidFieldValues = {};
       record.forEach((cell, i) => {
         const field = columns![i];
@@ -126,12 +156,20 @@ export async function importDidsCsv(
           throw invalid(`repeats ${row.number} from line ${firstLine}.`, { field: 'number' });
         }
         seen.set(row.number, info.lines);
-        chunk.push(row);
+        yield { type: 'row', line: info.lines, row };
       } catch (error) {
         if (!(error instanceof DomainError)) throw error;
-        fail(info.lines, values.number ?? '', error);
+        yield {
+          type: 'error',
+          line: info.lines,
+          error: {
+            line: info.lines,
+            number: values.number ?? '',
+            field: error.field,
+            message: error.fullMessage,
+          },
+        };
       }
-      if (chunk.length >= chunkSize) await flush();
     }
   } catch (error) {
     if (error instanceof Error && 'code' in error && String(error.code).startsWith('CSV_')) {
@@ -145,9 +183,6 @@ export async function importDidsCsv(
     throw invalid('The CSV is empty.', {
       help: 'The first row must name the columns, e.g. number,city,setup_fee.',
     });
-  await flush();
-  options.onProgress?.({ ...progress });
-  return { ...progress, rowErrors, ignoredColumns };
 }
 
 // Column arrays and unnest() insert any number of rows with one parameter per column: a multi-row VALUES
@@ -184,7 +219,12 @@ const INSERT_COLUMNS = [
   ['destination', 'text'],
 ] as const satisfies readonly (readonly [keyof NewDid, string])[];
 
-async function insertChunk(ctx: Ctx, rows: readonly NewDid[]): Promise<number> {
+/**
+ * Inserts validated rows (in the caller's transaction, or one of its own) and audits each new number;
+ * numbers already in the inventory are left as they are. Returns how many were new.
+ */
+export async function insertDids(ctx: Ctx, rows: readonly NewDid[]): Promise<number> {
+  if (rows.length === 0) return 0;
   return inTransaction(ctx, async (tx) => {
     const arrays = INSERT_COLUMNS.map(
       ([column, type]) => sql`${rows.map((r) => r[column] ?? null)}::${sql.raw(type)}[]`,

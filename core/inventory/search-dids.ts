@@ -48,6 +48,11 @@ export interface ResolvedFilter {
   readonly pricingBatchId?: number | null;
   readonly statuses?: readonly DidStatus[];
   readonly accountId?: number;
+  /**
+   * The one column that names the account's numbers: a reseller owns them, a customer uses them (every
+   * write path, assignment and fulfillment alike, keeps it so). Unset: either column (the operator).
+   */
+  readonly accountColumn?: 'owner_account_id' | 'assigned_account_id';
   readonly minRecurringFee?: number;
   readonly maxRecurringFee?: number;
   readonly currency?: string;
@@ -99,15 +104,27 @@ export async function resolveFilter(ctx: Ctx, filter: DidFilter): Promise<Resolv
         ? null
         : await resolveNamed(ctx, 'pricing_batches', pricing),
     statuses,
-    accountId:
-      filter.account !== undefined && String(filter.account).trim()
-        ? (await findAccount(ctx, filter.account)).id
-        : undefined,
+    ...(await accountCondition(ctx, filter.account)),
     minRecurringFee: fee(filter.minRecurringFee, 'The minimum price'),
     maxRecurringFee: fee(filter.maxRecurringFee, 'The maximum price'),
     currency,
     scopeAccountIds: await scopeOf(ctx.db, ctx.actor),
   };
+}
+
+async function accountCondition(
+  ctx: Ctx,
+  ref: AccountRef | undefined,
+): Promise<Pick<ResolvedFilter, 'accountId' | 'accountColumn'>> {
+  if (ref === undefined || !String(ref).trim()) return {};
+  const account = await findAccount(ctx, ref);
+  const column =
+    account.kind === 'customer'
+      ? 'assigned_account_id'
+      : account.kind === 'reseller'
+        ? 'owner_account_id'
+        : undefined;
+  return { accountId: account.id, ...(column ? { accountColumn: column } : {}) };
 }
 
 function parseStatuses(status: DidFilter['status']): DidStatus[] | undefined {
@@ -197,11 +214,16 @@ export function filterExpression(eb: DidsEb, f: ResolvedFilter) {
     );
   }
   if (f.accountId !== undefined) {
+    // One column when the account's kind tells which: its own index then serves a page in number order.
+    // The OR of both made the planner read all of a big customer's numbers before it could sort out a page
+    // (150 ms for a customer with 20,000 numbers among a million).
     and.push(
-      eb.or([
-        eb('dids.owner_account_id', '=', f.accountId),
-        eb('dids.assigned_account_id', '=', f.accountId),
-      ]),
+      f.accountColumn
+        ? eb(`dids.${f.accountColumn}`, '=', f.accountId)
+        : eb.or([
+            eb('dids.owner_account_id', '=', f.accountId),
+            eb('dids.assigned_account_id', '=', f.accountId),
+          ]),
     );
   }
   if (f.minRecurringFee !== undefined) and.push(eb('dids.recurring_fee', '>=', f.minRecurringFee));

@@ -37,6 +37,7 @@ import {
   type FailedJob,
   type JobHandler,
   type JobPayload,
+  type JobQueue,
   type JobQueueAdapter,
   type QueueCounts,
   type RetryDefaults,
@@ -120,7 +121,20 @@ interface Running {
   release(): void;
 }
 
-export function createBullmqQueue(options: BullmqQueueOptions): JobQueueAdapter {
+/** The BullMQ adapter also hands out its Queue objects: the back office mounts Bull Board over them. */
+export interface BullmqQueueAdapter extends JobQueueAdapter {
+  readonly engine: 'bullmq';
+  /** The started queues, one per job name (empty before start()). */
+  bullmqQueues(): Queue[];
+}
+
+export function isBullmqQueue(queue: JobQueue): queue is BullmqQueueAdapter {
+  return (
+    queue.engine === 'bullmq' && typeof (queue as Partial<BullmqQueueAdapter>).bullmqQueues === 'function'
+  );
+}
+
+export function createBullmqQueue(options: BullmqQueueOptions): BullmqQueueAdapter {
   const { log, defaults } = options;
   const prefix = options.prefix ?? 'didops';
   if (prefix.includes(':')) throw new Error(`BullMQ prefix "${prefix}" must not contain ":"`);
@@ -236,6 +250,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueueAdapter 
 
   return {
     engine: 'bullmq',
+    bullmqQueues: () => [...queues.values()],
 
     async start(names) {
       if (stopping) throw new Error('The job queue is stopped');

@@ -35,7 +35,7 @@ const actors = new WeakMap<JobDeps, Map<string, Actor>>();
 
 async function systemActor(deps: JobDeps, job: string): Promise<Actor> {
   let byJob = actors.get(deps);
-  if (!byJob) actors.set(deps, (byJob = new Map()));
+  if (!byJob) actors.set(deps, (byJob = new Map<string, Actor>()));
   let actor = byJob.get(job);
   if (!actor) byJob.set(job, (actor = await operatorActor(deps.db, 'system', job)));
   return actor;
@@ -77,10 +77,10 @@ export function defineJob<P extends JobPayload>(definition: JobDefinition<P>): J
  */
 export function handlerFor<P extends JobPayload>(deps: JobDeps, job: JobDefinition<P>): JobHandler<P> {
   const jobLog = deps.log.child({ job: job.name });
-  const run = async (runDeps: JobDeps, log: Logger, payload: P, info: JobInfo) => {
+  const run = async (log: Logger, payload: P, info: JobInfo) => {
     const started = performance.now();
     try {
-      const outcome = await job.run(runDeps, payload, info);
+      const outcome = await job.run(deps, payload, info);
       const ms = performance.now() - started;
       observeJob(job.name, 'completed', ms / 1000);
       if (job.name === RENEW_SUBSCRIPTION) countRenewal(outcome);
@@ -94,9 +94,8 @@ export function handlerFor<P extends JobPayload>(deps: JobDeps, job: JobDefiniti
   };
   return (payload, info) => {
     const requestId = validRequestId(payload.requestId);
-    if (requestId === null) return run(deps, jobLog, payload, info);
-    const log = jobLog.child({ requestId });
-    return runWithRequestContext({ requestId }, () => run({ ...deps, log }, log, payload, info));
+    if (requestId === null) return run(jobLog, payload, info);
+    return runWithRequestContext({ requestId }, () => run(jobLog.child({ requestId }), payload, info));
   };
 }
 

@@ -1,21 +1,13 @@
-// A small structured logger: one JSON object per line, with level, time, msg and the caller's fields. Its
-// call shapes match pino's (`log.info(msg)`, `log.info({ fields }, msg)`, `log.child({ fields })`), so pino
-// can replace it without touching callers. Values under secret-looking keys, and passwords inside URLs,
-// are masked before anything is written.
+// Structured logs: pino, one JSON object per line with `level` (as a word), `time` (ISO 8601), `msg` and the
+// caller's fields, behind the small Logger interface the rest of the code uses (`log.info(msg)`,
+// `log.info({ fields }, msg)`, `log.child({ fields })`). Secrets never reach the output: values under
+// secret-looking keys are replaced at any depth, and passwords inside URLs (`postgres://u:pw@h`) are masked
+// in every string, the message included. pino's own `redact` takes fixed paths only, so the masking is a
+// log formatter that walks the fields instead.
+import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-type EmittingLevel = Exclude<LogLevel, 'silent'>;
-
-const SEVERITY: Record<LogLevel, number> = {
-  trace: 10,
-  debug: 20,
-  info: 30,
-  warn: 40,
-  error: 50,
-  fatal: 60,
-  silent: Infinity,
-};
 
 export type LogFields = Record<string, unknown>;
 
@@ -41,52 +33,73 @@ export interface LoggerOptions {
   readonly level?: LogLevel;
   /** Fields on every line. */
   readonly fields?: LogFields;
-  /** Where each line goes (without its newline added); stdout by default. */
+  /** Where each line goes (without its newline); stdout by default. */
   readonly write?: (line: string) => void;
   readonly now?: () => Date;
 }
 
 const SECRET_KEY = /passw(or)?d|pwd|secret|token|authorization|cookie|api[-_]?key/i;
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):[^@/?#\s]*@/gi;
+const REDACTED = '[redacted]';
+const MAX_DEPTH = 6;
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
-  const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
-  const now = options.now ?? (() => new Date());
-  return build(level, options.fields ?? {}, write, now);
+  const now = options.now;
+  const write = options.write;
+  let destination: DestinationStream;
+  if (write) destination = { write: (line) => write(line.endsWith('\n') ? line.slice(0, -1) : line) };
+  else if (level === 'silent') destination = { write: () => {} };
+  // Synchronous, as process.stdout is for files and pipes: a line logged just before exit is not lost.
+  else destination = pino.destination({ dest: 1, sync: true });
+  const root = pino(
+    {
+      level,
+      // No pid / hostname on every line: the container or unit name says where a line came from.
+      base: undefined,
+      messageKey: 'msg',
+      timestamp: now ? () => `,"time":"${now().toISOString()}"` : pino.stdTimeFunctions.isoTime,
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (fields) => clean(fields),
+      },
+      // Errors are serialized by the formatter above (stack, code, cause chain, masked); pino's own `err`
+      // serializer would fold the causes into one message.
+      serializers: { err: (value: unknown) => value },
+    },
+    destination,
+  );
+  const bound = options.fields ? clean(options.fields) : undefined;
+  return wrap(bound && Object.keys(bound).length > 0 ? root.child(bound) : root, level);
 }
 
 /** A logger that drops everything: for tests and library callers that pass none. */
 export const silentLogger: Logger = createLogger({ level: 'silent' });
 
-function build(level: LogLevel, bound: LogFields, write: (line: string) => void, now: () => Date): Logger {
-  const threshold = SEVERITY[level];
-  const emitter =
-    (lineLevel: EmittingLevel): LogFn =>
-    (first: string | LogFields | Error, msg?: string) => {
-      if (SEVERITY[lineLevel] < threshold) return;
-      let fields: LogFields;
-      let message: string | undefined;
-      if (typeof first === 'string') {
-        fields = {};
-        message = first;
-      } else if (first instanceof Error) {
-        fields = { err: first };
-        message = msg ?? first.message;
-      } else {
-        fields = first ?? {};
-        message = msg;
-      }
-      const entry: LogFields = {
-        level: lineLevel,
-        time: now().toISOString(),
-        ...clean(bound),
-        ...clean(fields),
-      };
-      if (message !== undefined) entry.msg = maskUrls(message);
-      write(safeStringify(entry));
-    };
+/** Masks the password in `scheme://user:password@host` URLs, e.g. DATABASE_URL. */
+export function maskUrls(text: string): string {
+  return text.replace(URL_PASSWORD, '$1:****@');
+}
 
+type Method = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+function wrap(logger: PinoLogger, level: LogLevel): Logger {
+  const emitter =
+    (method: Method): LogFn =>
+    (first: string | LogFields | Error, msg?: string) => {
+      if (!logger.isLevelEnabled(method)) return;
+      if (typeof first === 'string') {
+        logger[method](maskUrls(first));
+      } else if (first instanceof Error) {
+        logger[method]({ err: first }, maskUrls(msg ?? first.message));
+      } else {
+        // pino would take an `err`'s message as the line's message, unmasked: give it the masked one.
+        const err = first?.err;
+        const message = msg ?? (err instanceof Error ? err.message : undefined);
+        if (message === undefined) logger[method](first ?? {});
+        else logger[method](first ?? {}, maskUrls(message));
+      }
+    };
   return {
     level,
     fatal: emitter('fatal'),
@@ -95,14 +108,10 @@ function build(level: LogLevel, bound: LogFields, write: (line: string) => void,
     info: emitter('info'),
     debug: emitter('debug'),
     trace: emitter('trace'),
-    child: (fields) => build(level, { ...bound, ...fields }, write, now),
-    isLevelEnabled: (candidate) => candidate !== 'silent' && SEVERITY[candidate] >= threshold,
+    // pino applies no formatter to a child's bindings: clean them here.
+    child: (fields) => wrap(logger.child(clean(fields)), level),
+    isLevelEnabled: (candidate) => candidate !== 'silent' && logger.isLevelEnabled(candidate),
   };
-}
-
-/** Masks the password in `scheme://user:password@host` URLs, e.g. DATABASE_URL. */
-export function maskUrls(text: string): string {
-  return text.replace(URL_PASSWORD, '$1:****@');
 }
 
 function clean(fields: LogFields): LogFields {
@@ -110,13 +119,13 @@ function clean(fields: LogFields): LogFields {
 }
 
 function sanitize(value: unknown, depth: number, key?: string): unknown {
-  if (key !== undefined && SECRET_KEY.test(key) && value !== undefined && value !== null) return '[redacted]';
+  if (key !== undefined && SECRET_KEY.test(key) && value !== undefined && value !== null) return REDACTED;
   if (typeof value === 'string') return maskUrls(value);
   if (typeof value === 'bigint') return value.toString();
   if (value instanceof Error) return serializeError(value, depth);
   if (value instanceof Date) return value.toISOString();
   if (value === null || typeof value !== 'object') return value;
-  if (depth >= 6) return '[too deep]';
+  if (depth >= MAX_DEPTH) return '[too deep]';
   if (Array.isArray(value)) return value.map((item) => sanitize(item, depth + 1));
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, sanitize(v, depth + 1, k)]));
 }
@@ -126,20 +135,9 @@ function serializeError(error: Error, depth: number): LogFields {
   const code = (error as { code?: unknown }).code;
   if (code !== undefined) out.code = code;
   if (error.stack) out.stack = maskUrls(error.stack);
-  if (error.cause !== undefined && depth < 6) out.cause = sanitize(error.cause, depth + 1);
-  return out;
-}
-
-function safeStringify(entry: LogFields): string {
-  try {
-    return JSON.stringify(entry);
-  } catch {
-    // A circular structure in the caller's fields must not lose the line.
-    return JSON.stringify({
-      level: entry.level,
-      time: entry.time,
-      msg: entry.msg,
-      note: 'fields not serializable',
-    });
+  if (error instanceof AggregateError && depth < MAX_DEPTH) {
+    out.errors = error.errors.slice(0, 5).map((inner) => sanitize(inner, depth + 1));
   }
+  if (error.cause !== undefined && depth < MAX_DEPTH) out.cause = sanitize(error.cause, depth + 1);
+  return out;
 }

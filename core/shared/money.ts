@@ -71,13 +71,22 @@ export function microsToDecimal(micros: number): string {
   return full.replace(/(\.\d{2}\d*?)0+$/, '$1');
 }
 
+// Building an Intl.NumberFormat costs ~50 µs, formatting with one ~1 µs: a page of 50 numbers with three
+// amounts each spent 7 ms building formatters. One per currency, kept.
+const formatters = new Map<string, Intl.NumberFormat>();
+
 /** 150 USD -> "$1.50" */
 export function formatMoney(amount: number, currency: string): string {
   const exponent = currencyExponent(currency);
-  return new Intl.NumberFormat('en-US', {
-    style: 'currency',
-    currency,
-    minimumFractionDigits: exponent,
-    maximumFractionDigits: exponent,
-  }).format(amount / 10 ** exponent);
+  let formatter = formatters.get(currency);
+  if (!formatter) {
+    formatter = new Intl.NumberFormat('en-US', {
+      style: 'currency',
+      currency,
+      minimumFractionDigits: exponent,
+      maximumFractionDigits: exponent,
+    });
+    formatters.set(currency, formatter);
+  }
+  return formatter.format(amount / 10 ** exponent);
 }

@@ -12,7 +12,7 @@ import { inTransaction, type Ctx, type Executor } from '../context.ts';
 import { visibleTo } from '../inventory/assignment.ts';
 import { lockDidViews, selectDidView, type DidView } from '../inventory/search-dids.ts';
 import { formatNumber, parseNumber } from '../numbers/phone-number.ts';
-import { conflict, invalid, notFound } from '../shared/errors.ts';
+import { conflict, DomainError, invalid, notFound } from '../shared/errors.ts';
 import { findForwardingLoop } from './forwarding-loop.ts';
 import {
   DESTINATION_COLUMN,
@@ -354,4 +354,99 @@ async function viewOf(db: Executor, did: DidView, settings: TransferSettings): P
     },
     ringTimeoutSeconds: settings.ring_timeout_seconds,
   };
+}
+
+/** A number's transfer settings by DID id (a storefront page), for anyone who may see the number. */
+export async function callTransferById(ctx: Ctx, didId: number): Promise<CallTransferView> {
+  requirePermission(ctx.actor, 'inventory.read');
+  const did = await visibleDidById(ctx, didId);
+  checkInUse(ctx, did.number, did);
+  return viewOf(ctx.db, did, await loadSettings(ctx.db, did.id));
+}
+
+export interface CallTransferForm {
+  readonly didId: number;
+  readonly enabled: boolean;
+  /** Typed destinations; empty or "none" clears one. */
+  readonly destinations: Readonly<Partial<Record<TransferCondition, string>>>;
+  /** Typed seconds. */
+  readonly ringTimeout: string;
+  readonly expectedVersion?: number;
+}
+
+/**
+ * A whole settings form (the storefront), saved through the same use cases the chat commands call, in one
+ * transaction: one invalid field and nothing is saved. Errors name the form's fields (the condition,
+ * `ring_timeout`, `enabled`). Turning off comes first and turning on last, so a form that clears the
+ * destinations and turns transfer off, or sets the first destination and turns it on, both work.
+ */
+export async function saveCallTransfer(ctx: Ctx, input: CallTransferForm): Promise<TransferChangeResult> {
+  requirePermission(ctx.actor, 'transfer.write');
+  const seconds = input.ringTimeout.trim();
+  if (!/^\d{1,4}$/.test(seconds)) {
+    throw invalid(`"${seconds}" is not a number of seconds.`, {
+      help: `Use a whole number of seconds from ${MIN_RING_TIMEOUT_SECONDS} to ${MAX_RING_TIMEOUT_SECONDS}.`,
+      field: 'ring_timeout',
+    });
+  }
+  return inTransaction(ctx, async (tx) => {
+    const did = await visibleDidById(tx, input.didId);
+    const number = did.number;
+    // The first step locks the number and checks the version; later steps run under that lock.
+    let expectedVersion = input.expectedVersion;
+    const version = () => {
+      const v = expectedVersion;
+      expectedVersion = undefined;
+      return v;
+    };
+    let result: TransferChangeResult | undefined;
+    let changed = false;
+    const step = async (field: string, run: () => Promise<TransferChangeResult>) => {
+      try {
+        result = await run();
+      } catch (error) {
+        if (error instanceof DomainError && error.field !== undefined) {
+          throw new DomainError(error.code, error.message, { help: error.help, field, cause: error });
+        }
+        throw error;
+      }
+      changed ||= result.changed;
+    };
+    if (!input.enabled) {
+      await step('enabled', () =>
+        setTransferEnabled(tx, { number, enabled: false, expectedVersion: version() }),
+      );
+    }
+    for (const condition of TRANSFER_CONDITIONS) {
+      const typed = input.destinations[condition]?.trim() ?? '';
+      await step(condition, () =>
+        setTransferDestination(tx, {
+          number,
+          condition,
+          destination: typed === '' ? 'none' : typed,
+          expectedVersion: version(),
+        }),
+      );
+    }
+    await step('ring_timeout', () =>
+      setRingTimeout(tx, { number, seconds: Number(seconds), expectedVersion: version() }),
+    );
+    if (input.enabled) {
+      await step('enabled', () =>
+        setTransferEnabled(tx, { number, enabled: true, expectedVersion: version() }),
+      );
+    }
+    return { view: result!.view, changed };
+  });
+}
+
+/** The DID with this id if the actor may see it; "not found" otherwise, naming nothing. */
+async function visibleDidById(ctx: Ctx, didId: number): Promise<DidView> {
+  const did = Number.isSafeInteger(didId)
+    ? await selectDidView(ctx.db).where('dids.id', '=', didId).executeTakeFirst()
+    : undefined;
+  if (!did || !visibleTo(ctx.actor, did) || did.status === 'available') {
+    throw notFound('There is no such number among yours.', { help: 'Check the link: is it one of yours?' });
+  }
+  return did;
 }

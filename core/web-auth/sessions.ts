@@ -178,3 +178,20 @@ export function webActor(session: SessionUser): Actor {
     label: `web:${session.user.email ?? session.user.id}`,
   };
 }
+
+/**
+ * The actor for pages that only read. A suspended or closed account may still look at its own numbers,
+ * orders and invoices: it reads as a viewer, so any change it tried would be refused by its role.
+ */
+export function webReaderActor(session: SessionUser): Actor {
+  if (session.account.status === 'active') return webActor(session);
+  return {
+    userId: session.user.id,
+    accountId: session.account.id,
+    accountKind: session.account.kind,
+    accountPath: session.account.path,
+    role: 'viewer',
+    channel: 'web',
+    label: `web:${session.user.email ?? session.user.id}`,
+  };
+}

@@ -7,6 +7,7 @@ import { recordPaymentEvent } from '../../core/billing/stripe-events.ts';
 import type { Executor } from '../../core/context.ts';
 import { InvalidSignatureError, type PaymentGateway } from '../../core/payments/gateway.ts';
 import type { Logger } from '../../core/runtime/logger.ts';
+import { countStripeWebhookEvent } from '../../core/runtime/metrics.ts';
 
 export const STRIPE_WEBHOOK_PATH = '/stripe/webhook';
 
@@ -27,8 +28,11 @@ export function stripeWebhook(deps: StripeWebhookDeps): Router {
       event = deps.payments.parseWebhook(body, req.get('stripe-signature'));
     } catch (error) {
       if (error instanceof InvalidSignatureError) {
+        countStripeWebhookEvent('unknown', 'invalid_signature');
         deps.log.warn({ reason: error.message, ip: req.ip }, 'Stripe webhook refused: bad signature');
-        res.status(400).json({ error: 'invalid_signature', message: 'The Stripe signature does not verify.' });
+        res
+          .status(400)
+          .json({ error: 'invalid_signature', message: 'The Stripe signature does not verify.' });
         return;
       }
       throw error;
@@ -37,7 +41,11 @@ export function stripeWebhook(deps: StripeWebhookDeps): Router {
     if (rowId !== null) {
       await deps.enqueue('process-stripe-event', { webhookEventId: rowId }, { key: `stripe-event-${rowId}` });
     }
-    deps.log.info({ eventId: event.id, type: event.type, duplicate: rowId === null }, 'Stripe event received');
+    countStripeWebhookEvent(event.type, rowId === null ? 'duplicate' : 'received');
+    deps.log.info(
+      { eventId: event.id, type: event.type, duplicate: rowId === null },
+      'Stripe event received',
+    );
     res.json({ received: true });
   });
   return router;

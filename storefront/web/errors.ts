@@ -2,6 +2,7 @@
 // nowhere else. A POST that declared its form (formPage) gets that form back with the problem next to
 // the field it names (DomainError.field) and what was typed kept (passwords never); so does a search form
 // (GET) that declared itself. Anything else gets the error page. Errors that are not domain errors are bugs or outages: logged, answered with a bare 500.
+import { isUnavailableError } from '../../core/db/unavailable.ts';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../../core/runtime/logger.ts';
 import { DomainError, type ErrorCode } from '../../core/shared/errors.ts';
@@ -123,6 +124,27 @@ export function webErrorHandler(deps: { pages: Pages; log: Logger }): ErrorReque
           help: 'Go back and try again.',
         },
         clientStatus,
+      );
+      return;
+    }
+    if (isUnavailableError(error)) {
+      // An outage, not a bug: say so, and let the visitor retry once the database is back.
+      deps.log.warn(
+        { method: req.method, path: req.path, reason: String(error) },
+        'Storefront page: database unavailable',
+      );
+      res.set('Retry-After', '5');
+      deps.pages.render(
+        req,
+        res,
+        'errors/error',
+        {
+          title: 'Temporarily unavailable',
+          heading: 'Temporarily unavailable',
+          message: 'The shop cannot reach its database right now, and nothing was changed.',
+          help: 'Please try again in a few seconds.',
+        },
+        503,
       );
       return;
     }

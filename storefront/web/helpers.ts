@@ -1,6 +1,6 @@
-// Handlebars helpers: formatting at the edge (money with its currency, phone numbers for people, dates in
-// UTC) and the CSRF field. Helpers return plain strings, which Handlebars escapes; only csrfField builds
-// HTML, from escaped parts.
+// Handlebars helpers: formatting at the edge (money with its currency, phone numbers for people, dates and
+// days in UTC, markups in percent) and the CSRF field. Helpers return plain strings, which Handlebars
+// escapes; only csrfField builds HTML, from escaped parts.
 import type { HelperOptions } from 'handlebars';
 import type Handlebars from 'handlebars';
 import type { BuyerPrice } from '../../core/billing/pricing.ts';
@@ -57,7 +57,20 @@ export function registerHelpers(hbs: Hbs): void {
     Array.isArray(list) ? list.map((c: string) => CAPABILITY_LABELS[c] ?? c).join(', ') : '',
   );
 
+  /** {{day someDate}} → 2026-03-01 (UTC): renewal dates, invoice periods. */
+  hbs.registerHelper('day', (value: unknown) => {
+    const date = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : null;
+    return date && !Number.isNaN(date.getTime()) ? date.toISOString().slice(0, 10) : '';
+  });
+
+  /** {{percent 1250}} → "12.5 %" (basis points: reseller markups). */
+  hbs.registerHelper('percent', (bp: unknown) =>
+    typeof bp === 'number' ? `${(bp / 100).toLocaleString('en-US', { maximumFractionDigits: 2 })} %` : '',
+  );
+
   hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  /** Set at all (0 counts): fixed fees that may be zero. */
+  hbs.registerHelper('present', (a: unknown) => a !== null && a !== undefined);
   hbs.registerHelper('or', (a: unknown, b: unknown) => Boolean(a) || Boolean(b));
 
   /** {{csrfField}} inside every POST form: the hidden token the server checks. */

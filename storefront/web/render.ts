@@ -14,7 +14,7 @@ import { currentSession } from './state.ts';
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates', import.meta.url));
 export const ASSETS_DIR = fileURLToPath(new URL('./assets', import.meta.url));
-const ASSETS = ['site.css', 'site.js', 'favicon.svg'] as const;
+const ASSETS = ['site.css', 'site.js', 'favicon.svg', 'admin.css'] as const;
 
 /** What every view gets besides its own data. */
 export interface PageData {
@@ -94,6 +94,8 @@ export function createPages(options: PagesOptions): Pages {
               signedIn: true,
               name: session.user.name || session.user.email,
               accountName: session.account.name,
+              reseller: session.account.kind === 'reseller',
+              staff: session.account.kind === 'admin',
             }
           : { signedIn: false },
       };

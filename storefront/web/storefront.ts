@@ -1,4 +1,5 @@
-// The storefront: server-rendered pages for buyers (catalog, sign-up and log-in, account). Builds the
+// The storefront: server-rendered pages for buyers (catalog, sign-up and log-in, account, checkout and
+// orders, their numbers and invoices) and for resellers (their portal). Builds the
 // renderer, CSRF and session handling once, and returns a router to mount after the machine endpoints
 // (webhooks, routing API) plus the HTML 404 page for the app's fallback.
 import { randomBytes } from 'node:crypto';
@@ -9,7 +10,7 @@ import { saleCatalog } from '../../core/inventory/numbers-for-sale.ts';
 import type { Logger } from '../../core/runtime/logger.ts';
 import { systemClock, type Clock } from '../../core/shared/clock.ts';
 import { createCsrf } from './csrf.ts';
-import type { Web } from './deps.ts';
+import type { StorefrontJobs, Web } from './deps.ts';
 import { renderNotFound, webErrorHandler } from './errors.ts';
 import { createPages } from './render.ts';
 import { accountRoutes } from './routes/account.ts';
@@ -19,6 +20,13 @@ import { homeRoutes } from './routes/home.ts';
 import { securityHeaders } from './security-headers.ts';
 import { loadSession } from './session.ts';
 import { telegramBotLookup, type TelegramBotLookup } from './telegram-bot-name.ts';
+import { checkoutRoutes } from './routes/checkout.ts';
+import { ordersRoutes } from './routes/orders.ts';
+import { myNumbersRoutes } from './routes/my-numbers.ts';
+import { invoicesRoutes } from './routes/invoices.ts';
+import { resellerRoutes } from './routes/reseller.ts';
+import { adminRoutes } from './routes/admin/index.ts';
+import type { JobQueue } from '../../core/jobs/queue.ts';
 
 export interface StorefrontOptions {
   readonly db: Executor;
@@ -27,6 +35,10 @@ export interface StorefrontOptions {
   readonly clock?: Clock;
   /** Where deep links point: asks Telegram's getMe unless given (tests). */
   readonly telegramBot?: () => Promise<TelegramBotLookup>;
+  /** The queue and payments gateway: checkouts by card and renewal payments need them. */
+  readonly jobs?: StorefrontJobs;
+  /** The job queue itself, for the back office's queue page (/admin/queues). */
+  readonly queue?: JobQueue;
 }
 
 export interface Storefront {
@@ -57,6 +69,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
     development,
     catalog: saleCatalog(options.db),
     telegramBot: options.telegramBot ?? telegramBotLookup(config, log),
+    ...(options.jobs ? { jobs: options.jobs } : {}),
   };
 
   const router = Router();
@@ -65,6 +78,9 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   router.use('/assets', pages.assets);
   router.use(loadSession(web));
   router.use(homeRoutes(web), authRoutes(web), catalogRoutes(web), accountRoutes(web));
+  router.use(checkoutRoutes(web), ordersRoutes(web), myNumbersRoutes(web), invoicesRoutes(web));
+  router.use(resellerRoutes(web));
+  router.use(adminRoutes(web, { queue: options.queue }));
   router.use(webErrorHandler(web));
 
   return {

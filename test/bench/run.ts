@@ -10,6 +10,8 @@
 //                               this machine's temp files, so it is skipped on a remote server)
 //   BENCH_ITERATIONS=300 BENCH_WARMUP=20 BENCH_DEEP_PAGES=200 BENCH_ASSIGN=10000 BENCH_SEED=20261122
 //   BENCH_ROUTING_SECONDS=10 BENCH_ROUTING_CONNECTIONS=50 BENCH_ROUTING_DIDS=10000   the routing API part
+//   BENCH_ADMIN_ITERATIONS=200 BENCH_ADMIN_CUSTOMER=20000   the back-office part (BENCH_ONLY=admin; it uses
+//                               BENCH_DIDS, BENCH_SEED, BENCH_WARMUP and BENCH_ASSIGN too)
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -25,6 +27,7 @@ import { migrateToLatest } from '../../core/db/migrate.ts';
 import { systemClock } from '../../core/shared/clock.ts';
 import { BENCH_CATALOG } from './generate.ts';
 import { runInventoryBench, type InventoryBenchResult } from './inventory.ts';
+import { renderAdminBench, runAdminBench } from './admin.ts';
 import { renderSlackBench, runSlackBench } from './slack.ts';
 import { renderRoutingBench, runRoutingBench } from './routing.ts';
 import { connect, fmtInt, fmtMs, fmtSeconds, freePort, now, table, positiveIntEnv } from './lib.ts';
@@ -426,6 +429,29 @@ function render(
   return { text: out.join('\n'), summary, correct };
 }
 
+/** The back office: inventory page latency over HTTP, and a 10,000-number bulk assign through the queue. */
+async function adminBench(): Promise<number> {
+  console.log('\n== Back office: GET /admin/inventory p50/p99, and a bulk assign through the job queue');
+  const result = await runAdminBench({
+    count: settings.count,
+    seed: settings.seed,
+    warmup: settings.warmup,
+    iterations: positiveIntEnv('BENCH_ADMIN_ITERATIONS', 200),
+    assignCount: settings.assignCount,
+    customerNumbers: positiveIntEnv(
+      'BENCH_ADMIN_CUSTOMER',
+      Math.min(20_000, Math.floor(settings.count / 20)),
+    ),
+    databaseUrl: env.BENCH_DATABASE_URL,
+    log: (line) => console.log(`  ${line}`),
+  });
+  console.log(renderAdminBench(result));
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(path.join(resultsDir, 'bench-admin.json'), JSON.stringify(result, null, 2));
+  const { planned, changed, auditRows } = result.bulk;
+  return changed === planned && auditRows === changed ? 0 : 1;
+}
+
 /** The Slack front door: signed `/did info` requests to acknowledgement and to the final answer. */
 async function slackBench(): Promise<number> {
   console.log('\n== Slack: signed /did info, time to ack and to respond');
@@ -452,13 +478,15 @@ async function routingBench(): Promise<number> {
   return result.target.pass ? 0 : 1;
 }
 
-// BENCH_ONLY=inventory, BENCH_ONLY=slack or BENCH_ONLY=routing runs one part; by default all run.
+// BENCH_ONLY=inventory, slack, routing or admin runs one part; by default all run.
 const only = env.BENCH_ONLY;
+const runs = (part: string) => !only || only === part;
 let code = 1;
 try {
-  code = only === 'slack' || only === 'routing' ? 0 : await main();
-  if (only !== 'inventory' && only !== 'routing') code = Math.max(code, await slackBench());
-  if (only !== 'inventory' && only !== 'slack') code = Math.max(code, await routingBench());
+  code = runs('inventory') ? await main() : 0;
+  if (runs('slack')) code = Math.max(code, await slackBench());
+  if (runs('routing')) code = Math.max(code, await routingBench());
+  if (runs('admin')) code = Math.max(code, await adminBench());
 } catch (error) {
   console.error(error);
 } finally {

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe } from 'vitest';
 import { loadConfig } from '../../core/config.ts';
 import type { Db } from '../../core/db/connect.ts';
 import { silentLogger } from '../../core/runtime/logger.ts';
-import { createWebApp } from '../../storefront/app.ts';
+import { createWebApp, type WebDeps } from '../../storefront/app.ts';
 import { startWebServer, type WebServer } from '../../storefront/server.ts';
 
 export const SCREENSHOTS_DIR = fileURLToPath(new URL('../../test-artifacts/screenshots', import.meta.url));
@@ -67,8 +67,15 @@ export interface E2E {
   readonly consoleErrors: string[];
 }
 
+export interface BrowserAppOptions {
+  /** More environment for the app's configuration (read in beforeAll, after the file's own hooks ran). */
+  readonly env?: () => Record<string, string>;
+  /** The queue and payments gateway the app uses (checkout by card, the Stripe webhook). */
+  readonly jobs?: () => WebDeps['jobs'];
+}
+
 /** Registers hooks: the browser and the app for the file, a context per page, closed after each test. */
-export function useBrowser(database: { readonly db: Db }): E2E {
+export function useBrowser(database: { readonly db: Db }, options: BrowserAppOptions = {}): E2E {
   let browser: Browser | undefined;
   let web: WebServer | undefined;
   const contexts: BrowserContext[] = [];
@@ -84,8 +91,9 @@ export function useBrowser(database: { readonly db: Db }): E2E {
     });
     const app = createWebApp({
       db: database.db,
-      config: loadConfig({ NODE_ENV: 'test' }),
+      config: loadConfig({ NODE_ENV: 'test', ...options.env?.() }),
       log: silentLogger,
+      jobs: options.jobs?.(),
     });
     web = await startWebServer(app, { port: 0, host: '127.0.0.1', log: silentLogger });
   });

@@ -131,6 +131,11 @@ describe('loadConfig', () => {
         { PUBLIC_URL: 'dids.example.com' },
         'PUBLIC_URL: expected an absolute URL such as https://dids.example.com (http:// or https://...) (got "dids…")',
       ],
+      [
+        { METRICS_TOKEN: 'short' },
+        'METRICS_TOKEN: expected at least 16 printable characters without spaces (for example: openssl rand -hex 24) (got "shor…")',
+      ],
+      [{ METRICS_PORT: 'ninety' }, 'METRICS_PORT: expected a port number (got "ninety")'],
     ])('%j', (env, problem) => {
       const error = configErrorOf(env);
       expect(error.name).toBe('ConfigError');

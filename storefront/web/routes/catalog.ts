@@ -23,6 +23,11 @@ const NUMBER_TYPE_CHOICES = [
 
 const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
 
+/** Why a visitor was sent back here (checkout with nothing ticked). */
+const NOTICES: Readonly<Record<string, string>> = {
+  'none-selected': 'No numbers were selected: tick the numbers you want, then press "Buy selected".',
+};
+
 export function catalogRoutes(web: Web): Router {
   const router = Router();
 
@@ -56,6 +61,7 @@ export function catalogRoutes(web: Web): Router {
         firstUrl: after ? searchUrl(values) : null,
         showResults: true,
         empty: page.items.length === 0,
+        notice: NOTICES[queryField(req, 'notice')],
       });
     },
   );

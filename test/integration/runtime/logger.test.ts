@@ -65,4 +65,35 @@ describe('logger', () => {
       msg: 'connecting to postgres://u:****@h/db',
     });
   });
+
+  it("masks secrets in a child's fields, and in a message taken from an error", () => {
+    const { log, lines } = capture('info');
+    const child = log.child({ token: 'xoxb-secret', db: 'postgres://u:childpw@h/db' });
+    child.error(new Error('cannot reach postgres://u:errpw@h/db'));
+    child.warn({ err: new Error('connect to redis://:redispw@cache:6379 failed') });
+    const text = JSON.stringify(lines);
+    for (const secret of ['xoxb-secret', 'childpw', 'errpw', 'redispw']) expect(text).not.toContain(secret);
+    expect(lines[0]).toMatchObject({
+      level: 'error',
+      token: '[redacted]',
+      db: 'postgres://u:****@h/db',
+      msg: 'cannot reach postgres://u:****@h/db',
+      err: { type: 'Error', message: 'cannot reach postgres://u:****@h/db' },
+    });
+    expect(lines[1]).toMatchObject({ msg: 'connect to redis://:****@cache:6379 failed' });
+  });
+
+  it('adds its fields to every line, and says which levels it writes', () => {
+    const lines: string[] = [];
+    const log = createLogger({ level: 'info', fields: { service: 'didops' }, write: (l) => lines.push(l) });
+    log.info({ n: 1 }, 'one');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ service: 'didops', n: 1, msg: 'one' });
+    expect(lines[0]).not.toContain('\n');
+    expect([log.isLevelEnabled('info'), log.isLevelEnabled('debug'), log.isLevelEnabled('silent')]).toEqual([
+      true,
+      false,
+      false,
+    ]);
+    expect(log.level).toBe('info');
+  });
 });

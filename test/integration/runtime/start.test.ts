@@ -64,4 +64,41 @@ describe('bin/start.ts', () => {
     expect(await proc.exited(60_000)).toEqual({ code: 1, signal: null });
     expect(proc.stderr()).toContain('Cannot reach the database at postgres://x:****@127.0.0.1:1/none');
   });
+
+  it(
+    'runs a worker with probes and metrics on METRICS_PORT, healthy to bin/healthcheck.ts',
+    { timeout: 90_000 },
+    async () => {
+      const port = await freePort();
+      const env = {
+        DATABASE_URL: database.url,
+        // pg-boss on the test database: no keys left in a shared Redis.
+        REDIS_URL: '',
+        METRICS_PORT: String(port),
+        METRICS_TOKEN: 'worker-metrics-token-0123',
+      };
+      const proc = runScript('bin/start.ts', ['worker'], env);
+      try {
+        await waitForHttp(`http://127.0.0.1:${port}/healthz`, proc, 60_000);
+        const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+        expect(await ready.json()).toEqual({ status: 'ok', database: 'up', queue: 'up' });
+        expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(401);
+        const metrics = await fetch(`http://127.0.0.1:${port}/metrics`, {
+          headers: { Authorization: 'Bearer worker-metrics-token-0123' },
+        });
+        expect(await metrics.text()).toContain('didops_queue_jobs{queue="billing-sweep",state="waiting"}');
+
+        const healthy = runScript('bin/healthcheck.ts', ['worker'], env);
+        expect(await healthy.exited(15_000), healthy.stderr()).toEqual({ code: 0, signal: null });
+
+        proc.child.kill('SIGTERM');
+        expect(await proc.exited(15_000), proc.stderr()).toEqual({ code: 0, signal: null });
+      } finally {
+        proc.child.kill('SIGKILL');
+      }
+      const unhealthy = runScript('bin/healthcheck.ts', ['worker'], env);
+      expect(await unhealthy.exited(15_000)).toEqual({ code: 1, signal: null });
+      expect(unhealthy.stderr()).toMatch(/^unhealthy: http:\/\/127\.0\.0\.1:\d+\/readyz did not answer/);
+    },
+  );
 });

@@ -8,7 +8,7 @@ import { loadConfig } from '../../../core/config.ts';
 import type { Db } from '../../../core/db/connect.ts';
 import { createLogger } from '../../../core/runtime/logger.ts';
 import type { Clock } from '../../../core/shared/clock.ts';
-import { createWebApp } from '../../../storefront/app.ts';
+import { createWebApp, type WebDeps } from '../../../storefront/app.ts';
 import type { TelegramBotLookup } from '../../../storefront/web/telegram-bot-name.ts';
 
 const servers: Server[] = [];
@@ -33,6 +33,8 @@ export async function serve(
     env?: Record<string, string>;
     clock?: Clock;
     telegramBot?: () => Promise<TelegramBotLookup>;
+    /** The queue and payments gateway (checkout by card, the Stripe webhook). */
+    jobs?: WebDeps['jobs'];
   } = {},
 ): Promise<Served> {
   const logs: Record<string, unknown>[] = [];
@@ -45,6 +47,7 @@ export async function serve(
     }),
     clock: options.clock,
     telegramBot: options.telegramBot,
+    jobs: options.jobs,
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(0, '127.0.0.1', (error?: Error) => (error ? reject(error) : resolve(s)));
@@ -75,13 +78,17 @@ export class Browser {
   }
 
   /** Posts a form with the last page's CSRF token unless the fields set `_csrf` themselves. */
-  async post(path: string, fields: Record<string, string | string[]> = {}): Promise<Page> {
+  async post(
+    path: string,
+    fields: Record<string, string | string[]> = {},
+    headers: Record<string, string> = {},
+  ): Promise<Page> {
     const body = new URLSearchParams();
     if (!('_csrf' in fields)) body.append('_csrf', this.csrf);
     for (const [name, value] of Object.entries(fields)) {
       for (const v of Array.isArray(value) ? value : [value]) body.append(name, v);
     }
-    return this.request('POST', path, body);
+    return this.request('POST', path, body, headers);
   }
 
   /** GET the page that has the form, then post it (how a person does it). */
