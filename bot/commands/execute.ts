@@ -621,4 +621,3 @@ function location(did: Pick<DidView, 'country' | 'city' | 'province' | 'area_cod
     (did.area_code ? ` (${did.area_code})` : '')
   );
 }
-

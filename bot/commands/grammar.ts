@@ -498,7 +498,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ['pay acme 120.00 BANK-2026-11-0042'],
     cliOnly: true,
     build: (words) => {
-      need(words, 3, ['the account, the amount and the reference', 'the amount and the reference', 'the reference'][words.length] ?? 'the reference');
+      need(
+        words,
+        3,
+        ['the account, the amount and the reference', 'the amount and the reference', 'the reference'][
+          words.length
+        ] ?? 'the reference',
+      );
       return { name: 'pay', account: words[0]!, amount: words[1]!, reference: joined(words.slice(2)) };
     },
   },

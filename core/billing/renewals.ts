@@ -6,6 +6,7 @@
 // A failed renewal is retried on the policy's schedule (1, 3 and 7 days after it was due, by default),
 // the account is told each time, the number is suspended after the last failure and released to the pool
 // after a grace period; paying in the meantime restores it.
+import type { CompletedCheckout } from '../payments/gateway.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { inTransaction } from '../context.ts';
 import type { Subscription, SubscriptionStatus } from '../db/schema.ts';
@@ -511,7 +512,7 @@ const REFUND_DUE = 'refund_due';
  */
 export async function completeRenewalCheckout(
   ctx: BillingCtx,
-  checkout: import('../payments/gateway.ts').CompletedCheckout,
+  checkout: CompletedCheckout,
 ): Promise<'renewed' | 'already_done' | 'refunded' | 'unpaid'> {
   if (!checkout.paid) return 'unpaid';
   const subscriptionId = Number(checkout.metadata['subscription_id']);

@@ -95,7 +95,11 @@ async function billDemoHoldings(trx: Transaction<Database>, now: Date): Promise<
     .orderBy('id')
     .execute();
   const byHolder = Map.groupBy(inUse, (did) => did.assigned_account_id ?? did.owner_account_id!);
-  const holders = await trx.selectFrom('accounts').selectAll().where('id', 'in', [...byHolder.keys(), -1]).execute();
+  const holders = await trx
+    .selectFrom('accounts')
+    .selectAll()
+    .where('id', 'in', [...byHolder.keys(), -1])
+    .execute();
   for (const account of holders) await billStaffAssignment(trx, account, byHolder.get(account.id) ?? [], now);
 }
 

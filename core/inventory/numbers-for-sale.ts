@@ -98,6 +98,19 @@ export function saleCatalog(db: Executor, options: SaleCatalogOptions = {}): Sal
     return cached.places;
   };
 
+  // The operator account is created once and never replaced: read its id once, not on every page.
+  let operatorId: Promise<number> | undefined;
+  const operator = () => {
+    operatorId ??= getOperatorAccount(db).then(
+      (account) => account.id,
+      (error: unknown) => {
+        operatorId = undefined;
+        throw error;
+      },
+    );
+    return operatorId;
+  };
+
   return {
     places,
     async search(buyer, filter, searchOptions = {}) {
@@ -108,12 +121,11 @@ export function saleCatalog(db: Executor, options: SaleCatalogOptions = {}): Sal
         });
       }
       const resolved = await resolveSaleFilter(filter, places);
-      const operator = await getOperatorAccount(db);
       const page = await searchResolved(db, resolved, {
         limit,
         after: searchOptions.after?.trim() || undefined,
       });
-      const prices = await pricesForBuyer(db, operator.id, buyer, page.items);
+      const prices = await pricesForBuyer(db, await operator(), buyer, page.items);
       return {
         items: page.items.map((did) => forSale(did, prices.get(did.id)!)),
         nextCursor: page.nextCursor,
@@ -134,8 +146,7 @@ export function saleCatalog(db: Executor, options: SaleCatalogOptions = {}): Sal
           help: 'Search the catalog for another one.',
         });
       }
-      const operator = await getOperatorAccount(db);
-      const prices = await pricesForBuyer(db, operator.id, buyer, [did]);
+      const prices = await pricesForBuyer(db, await operator(), buyer, [did]);
       const terms = ratingTermsOf(did);
       return {
         ...forSale(did, prices.get(did.id)!),

@@ -14,7 +14,6 @@ import { createStripeGateway } from '../payments/stripe-gateway.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from './logger.ts';
 
-
 export interface JobsRuntime {
   readonly queue: JobQueue;
   readonly enqueue: Enqueue;

@@ -295,10 +295,11 @@ async function worker(): Promise<void> {
     log: createLogger({ level: 'error' }),
   });
   process.send?.('ready');
-  process.on('message', async () => {
-    await queue.stop(2_000);
-    await db.destroy();
-    process.exit(0);
+  process.on('message', () => {
+    void queue
+      .stop(2_000)
+      .then(() => db.destroy())
+      .finally(() => process.exit(0));
   });
 }
 

@@ -10,6 +10,9 @@
 //                               this machine's temp files, so it is skipped on a remote server)
 //   BENCH_ITERATIONS=300 BENCH_WARMUP=20 BENCH_DEEP_PAGES=200 BENCH_ASSIGN=10000 BENCH_SEED=20261122
 //   BENCH_ROUTING_SECONDS=10 BENCH_ROUTING_CONNECTIONS=50 BENCH_ROUTING_DIDS=10000   the routing API part
+//   BENCH_STOREFRONT_SECONDS=10 BENCH_STOREFRONT_DIDS=1000000 BENCH_STOREFRONT_CONNECTIONS=50   the catalog
+//                               page under load next to a fixed-data render (BENCH_ONLY=storefront)
+//   BENCH_RACE_BUYERS=200 BENCH_RACE_NUMBERS=20   buyers racing through the HTTP checkout (BENCH_ONLY=race)
 //   BENCH_ADMIN_ITERATIONS=200 BENCH_ADMIN_CUSTOMER=20000   the back-office part (BENCH_ONLY=admin; it uses
 //                               BENCH_DIDS, BENCH_SEED, BENCH_WARMUP and BENCH_ASSIGN too)
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +33,8 @@ import { runInventoryBench, type InventoryBenchResult } from './inventory.ts';
 import { renderAdminBench, runAdminBench } from './admin.ts';
 import { renderSlackBench, runSlackBench } from './slack.ts';
 import { renderRoutingBench, runRoutingBench } from './routing.ts';
+import { renderStorefrontBench, runStorefrontBench } from './storefront.ts';
+import { renderRaceBench, runRaceBench } from './race.ts';
 import { connect, fmtInt, fmtMs, fmtSeconds, freePort, now, table, positiveIntEnv } from './lib.ts';
 
 const TARGETS = { importCopyRatio: 3, searchP95Ms: 20, searchP95Ratio: 1.5 } as const;
@@ -478,7 +483,39 @@ async function routingBench(): Promise<number> {
   return result.target.pass ? 0 : 1;
 }
 
-// BENCH_ONLY=inventory, slack, routing or admin runs one part; by default all run.
+/** The storefront catalog: GET /numbers?... under 50 connections, next to the same page from fixed data. */
+async function storefrontBench(): Promise<number> {
+  console.log('\n== Storefront: GET /numbers?... (rotating searches), 50 concurrent connections');
+  const result = await runStorefrontBench({
+    seconds: positiveIntEnv('BENCH_STOREFRONT_SECONDS', 10),
+    connections: positiveIntEnv('BENCH_STOREFRONT_CONNECTIONS', 50),
+    dids: positiveIntEnv('BENCH_STOREFRONT_DIDS', 1_000_000),
+    databaseUrl: env.BENCH_DATABASE_URL,
+    log: (line) => console.log(`  ${line}`),
+  });
+  console.log(renderStorefrontBench(result));
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(path.join(resultsDir, 'bench-storefront.json'), JSON.stringify(result, null, 2));
+  return result.target.pass ? 0 : 1;
+}
+
+/** Buyers racing for a few numbers through the real HTTP checkout, paid through the Stripe webhook. */
+async function raceBench(): Promise<number> {
+  console.log('\n== Checkout race: buyers placing orders for the same numbers at once');
+  const result = await runRaceBench({
+    buyers: positiveIntEnv('BENCH_RACE_BUYERS', 200),
+    numbers: positiveIntEnv('BENCH_RACE_NUMBERS', 20),
+    seed: settings.seed,
+    databaseUrl: env.BENCH_DATABASE_URL,
+    log: (line) => console.log(`  ${line}`),
+  });
+  console.log(renderRaceBench(result));
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(path.join(resultsDir, 'bench-race.json'), JSON.stringify(result, null, 2));
+  return result.pass ? 0 : 1;
+}
+
+// BENCH_ONLY=inventory, slack, routing, storefront, race or admin runs one part; by default all run.
 const only = env.BENCH_ONLY;
 const runs = (part: string) => !only || only === part;
 let code = 1;
@@ -486,6 +523,8 @@ try {
   code = runs('inventory') ? await main() : 0;
   if (runs('slack')) code = Math.max(code, await slackBench());
   if (runs('routing')) code = Math.max(code, await routingBench());
+  if (runs('storefront')) code = Math.max(code, await storefrontBench());
+  if (runs('race')) code = Math.max(code, await raceBench());
   if (runs('admin')) code = Math.max(code, await adminBench());
 } catch (error) {
   console.error(error);

@@ -53,9 +53,9 @@ export function useBilling(options: { queue?: (databaseUrl: string) => JobQueue 
   const sent: { accountId: number; text: string }[] = [];
   const recorder: NotificationChannel = {
     name: 'test',
-    async deliver(notice, text) {
+    deliver(notice, text) {
       sent.push({ accountId: notice.account_id, text });
-      return 1;
+      return Promise.resolve(1);
     },
   };
 

@@ -216,7 +216,7 @@ describe('paying by card (Stripe Checkout)', () => {
     expect(won).toHaveLength(1);
     expect(lost).toHaveLength(1);
     expect(lost[0]!.reason).toMatchObject({ code: 'conflict' });
-    expect(String(lost[0]!.reason.message)).toContain('just taken by another buyer');
+    expect(String((lost[0]!.reason as Error).message)).toContain('just taken by another buyer');
     expect(billing.stripe.sessions.size).toBe(1);
   });
 

@@ -65,7 +65,11 @@ afterAll(async () => {
 // Every test below stands on its own data, so they run side by side: each is a few console processes.
 describe.concurrent('the console (bot/cli/main.ts)', () => {
   it('records a bank payment once, refuses the same reference twice, and shows the balance', async () => {
-    const umbrella = await db!.selectFrom('accounts').select('id').where('slug', '=', 'umbrella').executeTakeFirstOrThrow();
+    const umbrella = await db!
+      .selectFrom('accounts')
+      .select('id')
+      .where('slug', '=', 'umbrella')
+      .executeTakeFirstOrThrow();
     // The demo bills umbrella's numbers on its invoice, so it owes something before paying.
     const before = await amountOwed(db!, umbrella.id);
     expect(before).toBeGreaterThan(0);
