@@ -32,6 +32,7 @@ import { BENCH_CATALOG } from './generate.ts';
 import { runInventoryBench, type InventoryBenchResult } from './inventory.ts';
 import { renderAdminBench, runAdminBench } from './admin.ts';
 import { renderSlackBench, runSlackBench } from './slack.ts';
+import { RENEWAL_TARGET, renderRenewalBench, runRenewalBench } from './renewals.ts';
 import { renderRoutingBench, runRoutingBench } from './routing.ts';
 import { renderStorefrontBench, runStorefrontBench } from './storefront.ts';
 import { renderRaceBench, runRaceBench } from './race.ts';
@@ -515,7 +516,23 @@ async function raceBench(): Promise<number> {
   return result.pass ? 0 : 1;
 }
 
-// BENCH_ONLY=inventory, slack, routing, storefront, race or admin runs one part; by default all run.
+/** Billing: 100,000 due renewals through the queue with one and four worker processes, next to raw SQL. */
+async function renewalBench(): Promise<number> {
+  console.log('\n== Renewals: due subscriptions renewed through the job queue against a local fake Stripe');
+  const result = await runRenewalBench({
+    subscriptions: positiveIntEnv('BENCH_RENEWALS', RENEWAL_TARGET.renewals),
+    workerCounts: (env.BENCH_RENEWAL_WORKERS ?? '1,4').split(',').map(Number),
+    databaseUrl: env.BENCH_DATABASE_URL,
+    redisUrl: env.REDIS_URL,
+    log: (line) => console.log(`  ${line}`),
+  });
+  console.log(renderRenewalBench(result));
+  mkdirSync(path.join(repoRoot, 'test-results'), { recursive: true });
+  writeFileSync(path.join(repoRoot, 'test-results', 'bench-renewals.json'), JSON.stringify(result, null, 2));
+  return result.target.pass ? 0 : 1;
+}
+
+// BENCH_ONLY=inventory, slack, routing, storefront, race, admin or renewals runs one part; by default all run.
 const only = env.BENCH_ONLY;
 const runs = (part: string) => !only || only === part;
 let code = 1;
@@ -526,6 +543,7 @@ try {
   if (runs('storefront')) code = Math.max(code, await storefrontBench());
   if (runs('race')) code = Math.max(code, await raceBench());
   if (runs('admin')) code = Math.max(code, await adminBench());
+  if (runs('renewals')) code = Math.max(code, await renewalBench());
 } catch (error) {
   console.error(error);
 } finally {
