@@ -14,7 +14,7 @@
 //
 // Run alone: `node test/bench/race.ts` (BENCH_RACE_BUYERS=200 BENCH_RACE_NUMBERS=20); run.ts calls
 // runRaceBench() (BENCH_ONLY=race).
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
@@ -40,6 +40,7 @@ import {
   type Percentiles,
 } from './lib.ts';
 import { benchDatabase } from './slack.ts';
+import { stop } from './load.ts';
 
 export interface RaceBenchOptions {
   readonly buyers?: number;
@@ -509,12 +510,6 @@ async function inBatches<T>(items: readonly T[], size: number, work: (item: T) =
       while (next < items.length) await work(items[next++]!);
     }),
   );
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  child.send({ kind: 'stop' });
-  await once(child, 'exit');
 }
 
 /** The child: web and worker roles in one process, Stripe at the parent's fake. */

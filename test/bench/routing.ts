@@ -11,12 +11,11 @@
 //
 // Run alone: `node test/bench/routing.ts` (BENCH_ROUTING_SECONDS=10 BENCH_ROUTING_CONNECTIONS=50
 // BENCH_ROUTING_DIDS=10000); run.ts calls runRoutingBench() (BENCH_ONLY=routing).
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import express from 'express';
 import { sql } from 'kysely';
 import { createApiToken } from '../../core/api-tokens/api-tokens.ts';
@@ -37,6 +36,7 @@ import {
   openBenchOperator,
 } from './lib.ts';
 import { benchDatabase } from './slack.ts';
+import { ask, load, stop, summarize, type LoadResult } from './load.ts';
 
 export const ROUTING_TARGETS = { p99Ms: 10, requestsPerSecond: 5_000 } as const;
 
@@ -50,20 +50,7 @@ export interface RoutingBenchOptions {
   readonly log?: (line: string) => void;
 }
 
-export interface LoadResult {
-  readonly label: string;
-  readonly requests: number;
-  readonly requestsPerSecond: number;
-  readonly latency: {
-    readonly p50: number;
-    readonly p90: number;
-    readonly p99: number;
-    readonly max: number;
-  };
-  readonly errors: number;
-  readonly timeouts: number;
-  readonly non2xx: number;
-}
+export type { LoadResult } from './load.ts';
 
 export interface RoutingBenchResult {
   readonly seconds: number;
@@ -346,40 +333,6 @@ function shuffle<T>(items: T[]): T[] {
     [items[i], items[j]] = [items[j]!, items[i]!];
   }
   return items;
-}
-
-function load(
-  url: string,
-  connections: number,
-  duration: number,
-  extra: Partial<autocannon.Options> = {},
-): Promise<autocannon.Result> {
-  return autocannon({ url, connections, duration, timeout: 10, ...extra });
-}
-
-function summarize(label: string, r: autocannon.Result): LoadResult {
-  return {
-    label,
-    requests: r.requests.total,
-    requestsPerSecond: r.requests.total / r.duration,
-    latency: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
-    errors: r.errors,
-    timeouts: r.timeouts,
-    non2xx: r.non2xx,
-  };
-}
-
-/** Sends the child a question and waits for its answer. */
-async function ask(child: ChildProcess, question: 'stats' | 'reset-stats'): Promise<unknown> {
-  child.send({ kind: question });
-  const [answer] = (await once(child, 'message')) as [{ kind: string; value: unknown }];
-  return answer.value;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  child.send({ kind: 'stop' });
-  await once(child, 'exit');
 }
 
 /** The child: the web role's app on a free port, and the bare constant endpoint beside it. */

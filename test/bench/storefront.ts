@@ -16,12 +16,11 @@
 //
 // Run alone: `node test/bench/storefront.ts` (BENCH_STOREFRONT_SECONDS=10 BENCH_STOREFRONT_DIDS=1000000
 // BENCH_STOREFRONT_CONNECTIONS=50); run.ts calls runStorefrontBench() (BENCH_ONLY=storefront).
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import express from 'express';
 import { sql } from 'kysely';
 import { createAccount } from '../../core/accounts/accounts.ts';
@@ -46,6 +45,7 @@ import {
   type StatementTotals,
 } from './lib.ts';
 import { benchDatabase } from './slack.ts';
+import { ask, load, stop, summarize, type LoadResult } from './load.ts';
 
 export const STOREFRONT_TARGETS = { ceilingShare: 0.5, p99Ms: 100 } as const;
 
@@ -59,22 +59,7 @@ export interface StorefrontBenchOptions {
   readonly log?: (line: string) => void;
 }
 
-export interface LoadResult {
-  readonly label: string;
-  readonly requests: number;
-  readonly requestsPerSecond: number;
-  readonly latency: {
-    readonly p50: number;
-    readonly p90: number;
-    readonly p99: number;
-    readonly max: number;
-  };
-  readonly errors: number;
-  readonly timeouts: number;
-  readonly non2xx: number;
-  /** Mean response size, bytes. */
-  readonly bytesPerResponse: number;
-}
+export type { LoadResult } from './load.ts';
 
 export interface QueryShape {
   readonly label: string;
@@ -389,40 +374,6 @@ async function deepPageCursors(ctx: Ctx, available: number): Promise<string[]> {
     }
   }
   return cursors;
-}
-
-function load(
-  url: string,
-  connections: number,
-  duration: number,
-  extra: Partial<autocannon.Options> = {},
-): Promise<autocannon.Result> {
-  return autocannon({ url, connections, duration, timeout: 10, ...extra });
-}
-
-function summarize(label: string, r: autocannon.Result): LoadResult {
-  return {
-    label,
-    requests: r.requests.total,
-    requestsPerSecond: r.requests.total / r.duration,
-    latency: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
-    errors: r.errors,
-    timeouts: r.timeouts,
-    non2xx: r.non2xx,
-    bytesPerResponse: r.throughput.total / Math.max(1, r.requests.total),
-  };
-}
-
-async function ask(child: ChildProcess, question: 'stats' | 'reset-stats'): Promise<unknown> {
-  child.send({ kind: question });
-  const [answer] = (await once(child, 'message')) as [{ kind: string; value: unknown }];
-  return answer.value;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  child.send({ kind: 'stop' });
-  await once(child, 'exit');
 }
 
 const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
