@@ -371,6 +371,8 @@ export function searchQuery(db: Executor, filter: ResolvedFilter, options: Searc
     throw invalid(`sort=${String(sort)} is not a sort.`, { help: `Use ${SORTS.join(', ')}.` });
   const order = options.order ?? 'asc';
   const limit = options.limit ?? 50;
+  const area = sort === 'number' && isAvailableOnly(filter) ? filter.areaCode : undefined;
+  if (area !== undefined) return areaPageQuery(db, filter, area, options, order, limit);
   let query: DidViewQuery = selectDidView(db).where((eb) => filterExpression(eb, filter));
   if (options.after) query = applyCursor(query, decodeCursor(options.after, sort), sort, order);
   query =
@@ -378,6 +380,48 @@ export function searchQuery(db: Executor, filter: ResolvedFilter, options: Searc
       ? query.orderBy('dids.number', order)
       : query.orderBy(`dids.${sort}`, order).orderBy('dids.number', order);
   return query.select(UPDATED_AT_EXACT.as('cursor_updated_at')).limit(limit + 1);
+}
+
+/** Above every E.164 number (at most 15 digits) in any collation: digits sort alike in all of them. */
+const AFTER_EVERY_NUMBER = '+' + '9'.repeat(16);
+
+/**
+ * A page of numbers for sale in one area code, in number order. An area code's numbers sit together in
+ * number order (+1212...), while the planner assumes they are spread evenly, so with `area_code = $1` it
+ * walked the available-numbers index from the start, filtering (25 ms for 212 on a million numbers). Said
+ * as a range of (area_code, number) rows, the area code is no longer a constant the planner can drop from
+ * the ORDER BY, and the (area_code, number) index serves the page directly (0.2 ms). Same rows, same order.
+ */
+function areaPageQuery(
+  db: Executor,
+  filter: ResolvedFilter,
+  area: string,
+  options: SearchOptions,
+  order: 'asc' | 'desc',
+  limit: number,
+) {
+  const row = sql`(dids.area_code, dids.number)`;
+  const cursor = options.after ? decodeCursor(options.after, 'number').number : undefined;
+  const from =
+    cursor !== undefined && order === 'asc'
+      ? sql`${row} > (${area}, ${cursor})`
+      : sql`${row} >= (${area}, '')`;
+  const to =
+    cursor !== undefined && order === 'desc'
+      ? sql`${row} < (${area}, ${cursor})`
+      : sql`${row} <= (${area}, ${AFTER_EVERY_NUMBER})`;
+  return selectDidView(db)
+    .where((eb) => filterExpression(eb, { ...filter, areaCode: undefined }))
+    .where(sql<boolean>`${from} AND ${to}`)
+    .orderBy('dids.area_code', order)
+    .orderBy('dids.number', order)
+    .select(UPDATED_AT_EXACT.as('cursor_updated_at'))
+    .limit(limit + 1);
+}
+
+/** The filter asks for available numbers only: the partial indexes' predicate. */
+function isAvailableOnly(filter: ResolvedFilter): boolean {
+  return filter.statuses?.length === 1 && filter.statuses[0] === 'available';
 }
 
 /**

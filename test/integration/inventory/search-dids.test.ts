@@ -367,6 +367,36 @@ describe('keyset pagination', () => {
     expect(desc).toEqual([...asc].reverse());
   });
 
+  it('available numbers of one area code page in number order both ways, and only that area', async () => {
+    const w = await world();
+    const wanted: string[] = [];
+    for (let i = 0; i < 9; i++) {
+      const number = `+1212555${String(2000 + i * 11)}`;
+      // Every third one is taken or resting: the area code's page is of available numbers only.
+      const resting = i % 3 === 1;
+      await buildDid(t.db, {
+        number,
+        area_code: '212',
+        ...(resting ? { status: 'aging', aging_until: new Date('2030-01-01') } : {}),
+      });
+      if (!resting) wanted.push(number);
+    }
+    // Neighbours in number order and in area code, and an area code stored apart from its number.
+    await buildDid(t.db, { number: '+12115550000', area_code: '211' });
+    await buildDid(t.db, { number: '+12135550000', area_code: '213' });
+    await buildDid(t.db, { number: '+999999999999999', area_code: '212' });
+    wanted.push('+999999999999999');
+
+    const filter: DidFilter = { areaCode: '212', status: 'available' };
+    expect((await allPages(w.staff, filter, { limit: 2 })).flat()).toEqual(wanted);
+    expect((await allPages(w.staff, filter, { limit: 2, order: 'desc' })).flat()).toEqual(
+      [...wanted].reverse(),
+    );
+    expect(await numbers(w.staff, { ...filter, city: 'Nowhere' })).toEqual([]);
+    // Any status: the same area code, the aging numbers too.
+    expect(await numbers(w.staff, { areaCode: '212' })).toHaveLength(10);
+  });
+
   it('filters apply on every page', async () => {
     const w = await world();
     for (let i = 0; i < 15; i++) {
