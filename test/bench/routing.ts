@@ -9,7 +9,7 @@
 // transfer rules. Each request asks for the next of the assigned numbers in a shuffled order, all of them
 // in turn, so the answer is never the same one twice in a row.
 //
-// Run alone: `node test/bench/routing.ts` (BENCH_ROUTING_SECONDS=10 BENCH_ROUTING_CONNECTIONS=50
+// Run alone: `node test/bench/routing.ts` (BENCH_ROUTING_SECONDS=60 BENCH_ROUTING_CONNECTIONS=50
 // BENCH_ROUTING_DIDS=10000); run.ts calls runRoutingBench() (BENCH_ONLY=routing).
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -415,7 +415,7 @@ if (import.meta.main) {
     await serve();
   } else {
     const result = await runRoutingBench({
-      seconds: positiveIntEnv('BENCH_ROUTING_SECONDS', 10),
+      seconds: positiveIntEnv('BENCH_ROUTING_SECONDS', 60),
       connections: positiveIntEnv('BENCH_ROUTING_CONNECTIONS', 50),
       dids: positiveIntEnv('BENCH_ROUTING_DIDS', 10_000),
       databaseUrl: process.env.BENCH_DATABASE_URL,

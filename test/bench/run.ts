@@ -9,8 +9,8 @@
 //                               on it and dropped at the end; the COPY baseline needs the server to read
 //                               this machine's temp files, so it is skipped on a remote server)
 //   BENCH_ITERATIONS=300 BENCH_WARMUP=20 BENCH_DEEP_PAGES=200 BENCH_ASSIGN=10000 BENCH_SEED=20261122
-//   BENCH_ROUTING_SECONDS=10 BENCH_ROUTING_CONNECTIONS=50 BENCH_ROUTING_DIDS=10000   the routing API part
-//   BENCH_STOREFRONT_SECONDS=10 BENCH_STOREFRONT_DIDS=1000000 BENCH_STOREFRONT_CONNECTIONS=50   the catalog
+//   BENCH_ROUTING_SECONDS=60 BENCH_ROUTING_CONNECTIONS=50 BENCH_ROUTING_DIDS=10000   the routing API part
+//   BENCH_STOREFRONT_SECONDS=60 BENCH_STOREFRONT_DIDS=1000000 BENCH_STOREFRONT_CONNECTIONS=50   the catalog
 //                               page under load next to a fixed-data render (BENCH_ONLY=storefront)
 //   BENCH_RACE_BUYERS=200 BENCH_RACE_NUMBERS=20   buyers racing through the HTTP checkout (BENCH_ONLY=race)
 //   BENCH_ADMIN_ITERATIONS=200 BENCH_ADMIN_CUSTOMER=20000   the back-office part (BENCH_ONLY=admin; it uses
@@ -472,7 +472,7 @@ async function slackBench(): Promise<number> {
 async function routingBench(): Promise<number> {
   console.log('\n== Routing API: GET /api/v1/routing/<number>, 50 concurrent connections');
   const result = await runRoutingBench({
-    seconds: positiveIntEnv('BENCH_ROUTING_SECONDS', 10),
+    seconds: positiveIntEnv('BENCH_ROUTING_SECONDS', 60),
     connections: positiveIntEnv('BENCH_ROUTING_CONNECTIONS', 50),
     dids: positiveIntEnv('BENCH_ROUTING_DIDS', 10_000),
     databaseUrl: env.BENCH_DATABASE_URL,
@@ -488,7 +488,7 @@ async function routingBench(): Promise<number> {
 async function storefrontBench(): Promise<number> {
   console.log('\n== Storefront: GET /numbers?... (rotating searches), 50 concurrent connections');
   const result = await runStorefrontBench({
-    seconds: positiveIntEnv('BENCH_STOREFRONT_SECONDS', 10),
+    seconds: positiveIntEnv('BENCH_STOREFRONT_SECONDS', 60),
     connections: positiveIntEnv('BENCH_STOREFRONT_CONNECTIONS', 50),
     dids: positiveIntEnv('BENCH_STOREFRONT_DIDS', 1_000_000),
     databaseUrl: env.BENCH_DATABASE_URL,

@@ -14,7 +14,7 @@
 // The app runs as production builds it (createWebApp, startWebServer, a pool of 10) in a child process;
 // autocannon drives it from this one.
 //
-// Run alone: `node test/bench/storefront.ts` (BENCH_STOREFRONT_SECONDS=10 BENCH_STOREFRONT_DIDS=1000000
+// Run alone: `node test/bench/storefront.ts` (BENCH_STOREFRONT_SECONDS=60 BENCH_STOREFRONT_DIDS=1000000
 // BENCH_STOREFRONT_CONNECTIONS=50); run.ts calls runStorefrontBench() (BENCH_ONLY=storefront).
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -314,7 +314,7 @@ function rangeRow(r: (typeof RANGES)[number]) {
  * its prefix plus (k × 7,919,993 mod the range's size), a permutation, so numbers are unique and scattered.
  * 85% available, 10% assigned to a customer, 5% disabled. Returns how many are available.
  */
-async function seedInventory(ctx: Ctx, count: number): Promise<number> {
+export async function seedInventory(ctx: Ctx, count: number): Promise<number> {
   const customer = await createAccount(ctx, {
     kind: 'customer',
     slug: 'bench-storefront-holder',
@@ -465,7 +465,7 @@ if (import.meta.main) {
     await serve();
   } else {
     const result = await runStorefrontBench({
-      seconds: positiveIntEnv('BENCH_STOREFRONT_SECONDS', 10),
+      seconds: positiveIntEnv('BENCH_STOREFRONT_SECONDS', 60),
       connections: positiveIntEnv('BENCH_STOREFRONT_CONNECTIONS', 50),
       dids: positiveIntEnv('BENCH_STOREFRONT_DIDS', 1_000_000),
       databaseUrl: process.env.BENCH_DATABASE_URL,
