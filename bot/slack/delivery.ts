@@ -1,6 +1,7 @@
 // Getting a reply to the person who asked, after the acknowledgement. The response_url is the way (it works
-// in channels the bot is not in), but it expires after 30 minutes and 5 uses: when it fails, the reply is
-// posted with the bot token as an ephemeral message instead. Replies are always ephemeral: only the caller
+// in channels the bot is not in), but it expires after 30 minutes and 5 uses. A failure on Slack's side is
+// tried again twice; when it still fails, or the URL is spent, the reply is posted with the bot token as an
+// ephemeral message instead. Replies are always ephemeral: only the caller
 // sees them.
 import type { Reply } from '../commands/reply.ts';
 import { renderBlocks, type SlackMessage } from './blocks.ts';
@@ -21,9 +22,23 @@ export interface SendOptions {
 }
 
 const RESPONSE_URL_TIMEOUT_MS = 10_000;
+/**
+ * Pauses before trying a response_url again after a failure on Slack's side or the network's (5xx, 429, a
+ * timeout). A 4xx other than 429 means the URL has expired or is used up: no point asking again.
+ */
+const RESPONSE_URL_RETRY_DELAYS_MS = [250, 1_000];
+
+/** Slack answered the response_url with an error status. */
+class ResponseUrlRefused extends Error {
+  readonly status: number;
+  constructor(status: number) {
+    super(`response_url answered ${status}`);
+    this.status = status;
+  }
+}
 
 /** POSTs a message to a response_url; throws when Slack does not take it. */
-export async function postToResponseUrl(url: string, body: object): Promise<void> {
+async function postToResponseUrl(url: string, body: object): Promise<void> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json; charset=utf-8' },
@@ -32,7 +47,31 @@ export async function postToResponseUrl(url: string, body: object): Promise<void
   });
   // Slack answers "ok" in plain text; drain the body so the connection is reused.
   await response.text();
-  if (!response.ok) throw new Error(`response_url answered ${response.status}`);
+  if (!response.ok) throw new ResponseUrlRefused(response.status);
+}
+
+function worthRetrying(error: unknown): boolean {
+  return !(error instanceof ResponseUrlRefused) || error.status >= 500 || error.status === 429;
+}
+
+/** postToResponseUrl, asked again after a transient failure (logged); throws the last failure. */
+async function postToResponseUrlWithRetry(
+  rt: SlackRuntime,
+  userId: string,
+  url: string,
+  body: object,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await postToResponseUrl(url, body);
+      return;
+    } catch (error) {
+      const delay = RESPONSE_URL_RETRY_DELAYS_MS[attempt - 1];
+      if (delay === undefined || !worthRetrying(error)) throw error;
+      rt.log.warn({ err: error, user: userId, attempt }, 'Slack response_url failed; trying again');
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
 }
 
 /** Sends a reply (or an already rendered message); true when it reached Slack one way or the other. */
@@ -45,7 +84,7 @@ export async function sendReply(
   const message = 'ok' in reply ? renderBlocks(reply) : reply;
   if (target.responseUrl) {
     try {
-      await postToResponseUrl(target.responseUrl, {
+      await postToResponseUrlWithRetry(rt, target.userId, target.responseUrl, {
         response_type: 'ephemeral',
         replace_original: options.replaceOriginal ?? false,
         blocks: message.blocks,

@@ -215,6 +215,50 @@ describe('the /did slash command', () => {
     expect(textOf(posted.args)).toContain('+1 866 555 0100');
   });
 
+  it('tries the response_url again when Slack fails, and the assignment happens once', async () => {
+    const b = await bot();
+    slack.responseUrlFailures.push(500, 503);
+    await command(b, 'assign 18665550100 acme');
+    expect(textOf(await response())).toContain('+1 866 555 0100 is now assigned to acme');
+    expect(slack.responseUrlRequests).toBe(3);
+    expect(slack.calls('chat.postEphemeral')).toEqual([]);
+    expect(b.logs.filter((l) => l.msg === 'Slack response_url failed; trying again')).toHaveLength(2);
+    expect(await did()).toMatchObject({ status: 'assigned', assigned_account_id: acme.id });
+    const audit = await database.db
+      .selectFrom('audit_events')
+      .select('id')
+      .where('action', '=', 'did.assign')
+      .execute();
+    expect(audit).toHaveLength(1);
+  });
+
+  it('posts the reply with the bot token when the response_url keeps failing, the assignment made once', async () => {
+    const b = await bot();
+    slack.responseUrlStatus = 500;
+    await command(b, 'assign 18665550100 acme');
+    const posted = await waitFor(() => slack.calls('chat.postEphemeral')[0]);
+    expect(textOf(posted.args)).toContain('+1 866 555 0100 is now assigned to acme');
+    expect(slack.responseUrlRequests).toBe(3);
+    expect(b.logs.some((l) => l.msg === 'Slack response_url refused the reply; posting it instead')).toBe(
+      true,
+    );
+    expect(await did()).toMatchObject({ status: 'assigned', assigned_account_id: acme.id });
+    const audit = await database.db
+      .selectFrom('audit_events')
+      .select('id')
+      .where('action', '=', 'did.assign')
+      .execute();
+    expect(audit).toHaveLength(1);
+  });
+
+  it('does not ask an expired response_url twice', async () => {
+    const b = await bot();
+    slack.responseUrlStatus = 404;
+    await command(b, 'info 18665550100');
+    await waitFor(() => slack.calls('chat.postEphemeral')[0]);
+    expect(slack.responseUrlRequests).toBe(1);
+  });
+
   it('apologises, without details, when something breaks on our side', async () => {
     // Nothing listens on port 1: every query fails with a connection error, not a domain error.
     const broken = connect('postgres://didops@127.0.0.1:1/nowhere', { max: 1 });

@@ -189,6 +189,10 @@ export class FakeSlack {
   readonly unmatched: string[] = [];
   /** Answer the response_url with this status (e.g. 404 once it has expired). */
   responseUrlStatus = 200;
+  /** Statuses for the next response_url requests, one each, before `responseUrlStatus` applies again. */
+  readonly responseUrlFailures: number[] = [];
+  /** Every request to the response_url, answered or failed. */
+  responseUrlRequests = 0;
   private readonly onNoMatch = (request: Request) => {
     if (new URL(request.url).hostname !== '127.0.0.1')
       this.unmatched.push(`${request.method} ${request.url}`);
@@ -212,8 +216,10 @@ export class FakeSlack {
       .persist()
       .post(RESPONSE_PATH)
       .reply(async (request: Request) => {
-        this.responses.push(decodeBody(await request.text()));
-        return [this.responseUrlStatus, this.responseUrlStatus === 200 ? 'ok' : 'expired_url'];
+        this.responseUrlRequests++;
+        const status = this.responseUrlFailures.shift() ?? this.responseUrlStatus;
+        if (status === 200) this.responses.push(decodeBody(await request.text()));
+        return [status, status === 200 ? 'ok' : status >= 500 ? 'internal_error' : 'expired_url'];
       });
   }
 
