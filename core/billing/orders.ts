@@ -644,8 +644,9 @@ export async function getOrder(ctx: BillingCtx, orderId: number) {
   return { order, items };
 }
 
-/** The buyer cancels from Stripe's page: the hold ends now. */
+/** The buyer gives up an order still to be paid: the hold ends now. Buying rights are needed, as to place it. */
 export async function cancelOrder(ctx: BillingCtx, orderId: number): Promise<boolean> {
   await getOrder(ctx, orderId);
+  requirePermission(ctx.actor, 'billing.buy');
   return endOrder(ctx, orderId, 'canceled');
 }

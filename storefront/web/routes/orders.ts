@@ -1,7 +1,8 @@
 // An order's page: where it stands, honestly. A card order stays "processing" until Stripe's webhook has
 // confirmed the payment (the buyer may be back from Stripe first); while it is, the page asks
 // /orders/:id/status.json every few seconds (site.js) and reloads once the state changes, and without
-// JavaScript it refreshes itself (a <noscript> meta refresh). Stripe's cancel link ends the hold at once.
+// JavaScript it refreshes itself (a <noscript> meta refresh). Stripe's cancel link (a GET anyone could make a
+// signed-in buyer follow) only brings the buyer back to the order, where they pay or cancel it with a form.
 // Another account's order is "not found".
 import { Router } from 'express';
 import { cancelOrder } from '../../../core/billing/orders.ts';
@@ -19,6 +20,8 @@ const POLL_SECONDS = 3;
 
 const NOTICES: Readonly<Record<string, string>> = {
   canceled: 'You canceled the payment: the numbers are no longer held for you, and nothing was charged.',
+  'left-payment':
+    'You left the payment page without paying. The numbers stay held for you for now: continue to payment, or cancel the order to let them go.',
 };
 
 export function ordersRoutes(web: Web): Router {
@@ -74,11 +77,11 @@ export function ordersRoutes(web: Web): Router {
     }
   });
 
-  // Stripe's cancel_url: a GET, because that is how Stripe sends the buyer back.
+  // Stripe's cancel_url: the buyer pressed "back" on Stripe's page. A GET changes nothing.
   router.get('/orders/:id/cancel', requireUser, async (req, res) => {
-    const id = idParam(req, 'id');
-    const ended = await cancelOrder(billingCtx(web, res), id);
-    res.redirect(303, ended ? `/orders/${id}?notice=canceled` : `/orders/${id}`);
+    const { order } = await orderProgress(readerCtx(web, res), idParam(req, 'id'));
+    const notice = order.status === 'pending' ? '?notice=left-payment' : '';
+    res.redirect(303, `/orders/${order.id}${notice}`);
   });
 
   router.post('/orders/:id/cancel', requireUser, ...postForm(web), async (req, res) => {

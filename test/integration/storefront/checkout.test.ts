@@ -362,7 +362,7 @@ describe('the order page', () => {
     expect((await stranger.get('/orders/abc')).status).toBe(404);
   });
 
-  it('Stripe’s cancel link ends the hold at once', async () => {
+  it('Stripe’s cancel link brings the buyer back to the order; only its form ends the hold', async () => {
     const { prepaid, a } = await world();
     const served = await shop.open();
     const user = await signedIn(served, billing.db, prepaid);
@@ -373,16 +373,24 @@ describe('the order page', () => {
       submit_key: hidden(page.html, 'submit_key'),
     });
     const [order] = await orders();
-    const canceled = await user.get(`/orders/${order!.id}/cancel`);
+    const didStatus = async () =>
+      (await billing.db.selectFrom('dids').select('status').where('id', '=', a.id).executeTakeFirstOrThrow())
+        .status;
+
+    // A GET (Stripe's link, or one planted on another site) changes nothing.
+    const back = await user.get(`/orders/${order!.id}/cancel`);
+    expect(back.status).toBe(303);
+    const shown = await user.get(back.location!);
+    expect(textOf(shown.html)).toContain('You left the payment page without paying');
+    expect(shown.html).toContain('Continue to payment');
+    expect(shown.html).toContain('Cancel this order');
+    expect(await didStatus()).toBe('reserved');
+
+    const canceled = await user.submit(back.location!, `/orders/${order!.id}/cancel`, {});
     expect(canceled.status).toBe(303);
-    const shown = await user.get(canceled.location!);
-    expect(textOf(shown.html)).toContain('You canceled the payment');
-    expect(textOf(shown.html)).toContain('Canceled');
-    const did = await billing.db
-      .selectFrom('dids')
-      .select('status')
-      .where('id', '=', a.id)
-      .executeTakeFirstOrThrow();
-    expect(did.status).toBe('available');
+    const after = await user.get(canceled.location!);
+    expect(textOf(after.html)).toContain('You canceled the payment');
+    expect(textOf(after.html)).toContain('Canceled');
+    expect(await didStatus()).toBe('available');
   });
 });
