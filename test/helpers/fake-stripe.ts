@@ -1,7 +1,8 @@
 // A small stand-in for Stripe's HTTP API: the endpoints our adapter calls, with idempotency-key replay
-// as Stripe does it (same key, same answer, errors included), and a test-chosen fate for each off-session
-// charge. Tests put it behind nock (third-party HTTP faked, our code untouched); the benchmark and the
-// end-to-end tests run it as a real local HTTP server through STRIPE_API_BASE.
+// as Stripe does it (same key, same answer, errors included), a test-chosen fate for each off-session
+// charge, and a hook that delays or withholds any answer (a slow API, an answer lost on its way back).
+// Tests put it behind nock (third-party HTTP faked, our code untouched); the benchmark, the end-to-end
+// tests and the fault tests run it as a real local HTTP server through STRIPE_API_BASE.
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +12,16 @@ import Stripe from 'stripe';
 export type ChargeFate = 'succeed' | 'decline' | 'authentication_required' | 'server_error';
 
 interface Reply {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** A request the fake has handled and is about to answer (see FakeStripe.beforeReply). */
+export interface HandledRequest {
+  readonly method: string;
+  /** Without the query string, e.g. "/v1/payment_intents". */
+  readonly path: string;
+  readonly idempotencyKey: string | undefined;
   readonly status: number;
   readonly body: unknown;
 }
@@ -63,6 +74,13 @@ export class FakeStripe {
   /** Decides each off-session charge; by default all succeed. */
   fate: (charge: { amount: number; customer: string; metadata: Record<string, string> }) => ChargeFate = () =>
     'succeed';
+  /**
+   * Runs once a request has been handled (an intent created, its answer kept for its idempotency key) and
+   * before its answer is sent; the answer goes out when the promise settles. A slow API is a delay; an
+   * answer lost on its way back (the charge happened, the caller never hears of it) is a promise that never
+   * settles. By default every answer goes out at once.
+   */
+  beforeReply: (request: HandledRequest) => Promise<void> | void = () => undefined;
   private readonly idempotent = new Map<string, Reply>();
 
   /** Answers one API request the way Stripe would. */
@@ -184,6 +202,15 @@ export class FakeStripe {
     };
   }
 
+  /** Waits for beforeReply to let the answer go: when its promise settles, fulfilled or not. */
+  private async replyTime(request: HandledRequest): Promise<void> {
+    try {
+      await this.beforeReply(request);
+    } catch {
+      // A hook that fails still lets the answer out.
+    }
+  }
+
   /** The buyer pays on the hosted page: returns the `checkout.session.completed` event Stripe would send. */
   payCheckout(sessionId: string): Stripe.Event {
     const session = this.sessions.get(sessionId);
@@ -237,12 +264,9 @@ export class FakeStripe {
     // nock 15 hands a full reply function the fetch Request.
     const reply = async (request: Request): Promise<[number, string]> => {
       const url = new URL(request.url);
-      const r = this.handle(
-        request.method,
-        url.pathname + url.search,
-        await request.text(),
-        request.headers.get('idempotency-key') ?? undefined,
-      );
+      const key = request.headers.get('idempotency-key') ?? undefined;
+      const r = this.handle(request.method, url.pathname + url.search, await request.text(), key);
+      await this.replyTime({ method: request.method, path: url.pathname, idempotencyKey: key, ...r });
       return [r.status, JSON.stringify(r.body)];
     };
     // nock 15's types still describe the old (uri, body) signature; the runtime passes the Request.
@@ -256,15 +280,18 @@ export class FakeStripe {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const key = req.headers['idempotency-key'];
-        const r = this.handle(
-          req.method ?? 'GET',
-          req.url ?? '/',
-          Buffer.concat(chunks).toString(),
-          Array.isArray(key) ? key[0] : key,
-        );
-        res.writeHead(r.status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(r.body));
+        const header = req.headers['idempotency-key'];
+        const key = Array.isArray(header) ? header[0] : header;
+        const method = req.method ?? 'GET';
+        const url = req.url ?? '/';
+        const r = this.handle(method, url, Buffer.concat(chunks).toString(), key);
+        const path = url.split('?')[0]!;
+        void this.replyTime({ method, path, idempotencyKey: key, ...r }).then(() => {
+          // The caller may have gone meanwhile (a killed process): its answer is lost, as on the network.
+          if (res.destroyed) return;
+          res.writeHead(r.status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(r.body));
+        });
       });
     });
     server.keepAliveTimeout = 60_000;

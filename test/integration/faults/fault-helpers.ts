@@ -1,14 +1,16 @@
 // What the fault tests share: a Redis server of their own (a child process they can stop and start again,
-// with its append-only file in a temporary directory, as docker-compose.yml runs it), a table that records
-// each job's effect once, and polling.
+// with its append-only file in a temporary directory, as docker-compose.yml runs it), a quick stalled-job
+// check for BullMQ, a table that records each job's effect once, and polling.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Worker } from 'bullmq';
 import { sql } from 'kysely';
 import { describe, it } from 'vitest';
 import type { Db } from '../../../core/db/connect.ts';
+import { loadRedisClient } from '../../../core/jobs/bullmq-queue.ts';
 import { freePort } from '../../helpers/ports.ts';
 
 /** Why the Redis fault tests cannot run here, or null when they can. */
@@ -92,6 +94,38 @@ export async function redisServer(): Promise<RedisServer> {
     async dispose() {
       await stop();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Looks for stalled jobs of one BullMQ queue every `intervalMs`, from a Worker that takes no jobs (BullMQ's
+ * manual-fetching pattern), until closed. A job whose worker died goes back to waiting at the first check
+ * that finds it marked and its lock gone; the workers' own checks (every 30 s, and one check only marks)
+ * would add up to a minute to that. With this, a crash test waits for the dead worker's lock to run out
+ * (30 s for a real worker) and no more.
+ */
+export async function watchStalledJobs(
+  redisUrl: string,
+  queueName: string,
+  options: { prefix?: string; intervalMs?: number } = {},
+): Promise<{ close(): Promise<void> }> {
+  const Redis = await loadRedisClient();
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const worker = new Worker(queueName, null, {
+    connection,
+    prefix: options.prefix ?? 'didops',
+    autorun: false,
+    stalledInterval: options.intervalMs ?? 1_000,
+  });
+  // Connection errors (a test restarting Redis) are retried by BullMQ itself.
+  worker.on('error', () => {});
+  await worker.waitUntilReady();
+  await worker.startStalledCheckTimer();
+  return {
+    async close() {
+      await worker.close();
+      await connection.quit().catch(() => connection.disconnect());
     },
   };
 }
