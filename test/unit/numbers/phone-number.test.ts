@@ -264,4 +264,12 @@ describe('formatNumber', () => {
     expect(formatNumber('not a number')).toBe('not a number');
     expect(formatNumber('')).toBe('');
   });
+
+  it('formats each number the same way however many others came between (it remembers recent ones)', () => {
+    const first = formatNumber('+12125550100');
+    for (let i = 0; i < 12_000; i++) formatNumber(`+1312555${String(i).padStart(4, '0')}`.slice(0, 12));
+    expect(formatNumber('+12125550100')).toBe(first);
+    expect(formatNumber('+13125550042')).toBe('+1 312 555 0042');
+    expect(formatNumber('+442079460000')).toBe('+44 20 7946 0000');
+  });
 });
