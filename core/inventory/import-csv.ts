@@ -3,7 +3,7 @@
 // and bad rows come back with their line number and reason. Numbers already in the inventory are left as
 // they are: importing the same file twice changes nothing the second time.
 import type { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import { sql } from 'kysely';
 import type { NewDid } from '../db/schema.ts';
 import { isOperatorStaff } from '../accounts/actor.ts';
@@ -21,7 +21,7 @@ import {
 } from './did-fields.ts';
 
 export interface ImportRowError {
-  /** Line in the file, counting the header as line 1. */
+  /** Line in the file where the row starts, counting the header as line 1. */
   readonly line: number;
   readonly number: string;
   readonly field: string | undefined;
@@ -108,11 +108,15 @@ export type CsvItem =
 /**
  * Reads a carrier's CSV row by row: finds the columns by the header, validates each row on its own
  * (against `catalog`) and reports a number repeated within the file. Throws for a file that cannot be
- * read at all (not CSV, empty, no number column). Shared by the import, its preview and its queued job.
+ * read at all (not CSV, not text, empty, no number column). Shared by the import, its preview and its
+ * queued job.
  */
 export async function* readDidCsv(input: Readable | string, catalog: CatalogIndex): AsyncGenerator<CsvItem> {
   const parser = parse({
     bom: true,
+    // Any line ending, in any mix: left to guess, the parser keeps the first one it sees, and a file whose
+    // rows were pasted together from a Windows and a Unix file silently glued two rows into one.
+    record_delimiter: ['\r\n', '\n', '\r'],
     skip_empty_lines: true,
     relax_column_count: true,
     trim: true,
@@ -123,11 +127,27 @@ export async function* readDidCsv(input: Readable | string, catalog: CatalogInde
 
   let columns: (DidField | null)[] | undefined;
   const seen = new Map<string, number>();
+  // csv-parse reports the line a record ends on, and counts a CRLF inside a quoted cell as two lines;
+  // rows are named by the line they start on, as an editor numbers it.
+  let crlfInCells = 0;
   try {
     for await (const { record, info } of parser as AsyncIterable<{
       record: string[];
       info: { lines: number };
     }>) {
+      let breaksInRecord = 0;
+      for (const cell of record) {
+        if (!cell.includes('\n') && !cell.includes('\r')) continue;
+        breaksInRecord += cell.match(/\r\n|\r|\n/g)?.length ?? 0;
+        crlfInCells += cell.match(/\r\n/g)?.length ?? 0;
+      }
+      const line = info.lines - crlfInCells - breaksInRecord;
+      // PostgreSQL stores no NUL in text, and a text file has none: this is a UTF-16 or binary file.
+      if (record.some((cell) => cell.includes('\0'))) {
+        throw invalid(`The file is not a text CSV: line ${line} contains a NUL character.`, {
+          help: 'If it was saved as UTF-16 ("Unicode text"), save it again as "CSV UTF-8".',
+        });
+      }
       if (!columns) {
         columns = record.map(fieldForHeader);
         if (!columns.includes('number')) {
@@ -155,15 +175,15 @@ export async function* readDidCsv(input: Readable | string, catalog: CatalogInde
         if (firstLine !== undefined) {
           throw invalid(`repeats ${row.number} from line ${firstLine}.`, { field: 'number' });
         }
-        seen.set(row.number, info.lines);
-        yield { type: 'row', line: info.lines, row };
+        seen.set(row.number, line);
+        yield { type: 'row', line, row };
       } catch (error) {
         if (!(error instanceof DomainError)) throw error;
         yield {
           type: 'error',
-          line: info.lines,
+          line,
           error: {
-            line: info.lines,
+            line,
             number: values.number ?? '',
             field: error.field,
             message: error.fullMessage,
@@ -172,7 +192,8 @@ export async function* readDidCsv(input: Readable | string, catalog: CatalogInde
       }
     }
   } catch (error) {
-    if (error instanceof Error && 'code' in error && String(error.code).startsWith('CSV_')) {
+    // Not every parse error's code starts with CSV_ (INVALID_OPENING_QUOTE does not): go by its class.
+    if (error instanceof CsvError) {
       throw invalid(`The file is not valid CSV: ${error.message}`, {
         help: 'Check quoting and the separator (a comma).',
       });
