@@ -1,5 +1,6 @@
 // The one place that reads process.env. Parsed once at start, frozen, and every problem is reported at
 // once so an operator fixes the environment in one go instead of one restart per mistake.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const optionalString = z
@@ -38,6 +39,60 @@ function url(protocols: string[], what: string) {
   );
 }
 
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+const PROXY_FORMS =
+  'the number of proxies in front of the app (1 to 10), or a comma-separated list of their IPs and CIDR ranges (loopback, linklocal and uniquelocal name the private ones)';
+
+/** Why an entry of a TRUST_PROXY list is refused, or undefined when express may take it. */
+function proxyAddressProblem(entry: string): string | undefined {
+  if (PROXY_NAMES.includes(entry.toLowerCase())) return undefined;
+  const [ip = '', prefix, ...rest] = entry.split('/');
+  const version = isIP(ip);
+  const bits = version === 4 ? 32 : 128;
+  if (
+    version === 0 ||
+    rest.length > 0 ||
+    (prefix !== undefined && !/^\d{1,3}$/.test(prefix)) ||
+    Number(prefix) > bits
+  ) {
+    return `expected ${PROXY_FORMS}; "${entry}" is neither`;
+  }
+  if (prefix !== undefined && Number(prefix) === 0) {
+    return `"${entry}" is every address, which trusts anyone as "true" would: expected ${PROXY_FORMS}`;
+  }
+  return undefined;
+}
+
+/**
+ * Which hops' X-Forwarded-For express believes, in the subset of its 'trust proxy' values that cannot trust
+ * the whole internet: a hop count, or the proxies' addresses. Unset (or false) = none.
+ */
+const trustProxy = optionalString.transform((s, ctx): number | readonly string[] | undefined => {
+  if (s === undefined || s.toLowerCase() === 'false') return undefined;
+  const refuse = (message: string) => {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  };
+  if (s.toLowerCase() === 'true') {
+    return refuse(
+      `"true" believes X-Forwarded-For from anyone, so any visitor could claim any IP and slip past the per-IP limits: expected ${PROXY_FORMS}`,
+    );
+  }
+  if (/^\d+$/.test(s)) {
+    const hops = Number(s);
+    return hops >= 1 && hops <= 10 ? hops : refuse(`expected ${PROXY_FORMS}`);
+  }
+  const entries = s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const problem = proxyAddressProblem(entry);
+    if (problem !== undefined) return refuse(problem);
+  }
+  return Object.freeze(entries.map((x) => (PROXY_NAMES.includes(x.toLowerCase()) ? x.toLowerCase() : x)));
+});
+
 const envSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -53,6 +108,11 @@ const envSchema = z
     SESSION_SECRET: optionalString.refine((s) => s === undefined || s.length >= 32, {
       message: 'expected at least 32 characters (for example: openssl rand -hex 32)',
     }),
+    // Behind a reverse proxy every request comes from the proxy's address: this says which hops of
+    // X-Forwarded-For to believe, so the per-IP limits see the visitor's.
+    TRUST_PROXY: trustProxy.describe(
+      'Proxies whose X-Forwarded-For is believed: a hop count or their addresses; unset = none',
+    ),
     SLACK_SIGNING_SECRET: optionalString,
     SLACK_BOT_TOKEN: prefixed('xoxb-', 'a Slack bot token'),
     SLACK_APP_TOKEN: prefixed('xapp-', 'a Slack app-level token'),
@@ -163,6 +223,8 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   readonly redisUrl: string | undefined;
   readonly sessionSecret: string | undefined;
+  /** TRUST_PROXY for express's 'trust proxy': hops to believe, or the proxies' addresses; undefined = none. */
+  readonly trustProxy: number | readonly string[] | undefined;
   readonly slack: {
     readonly signingSecret: string | undefined;
     readonly botToken: string | undefined;
@@ -227,6 +289,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     sessionSecret: e.SESSION_SECRET,
+    trustProxy: e.TRUST_PROXY,
     slack: Object.freeze({
       signingSecret: e.SLACK_SIGNING_SECRET,
       botToken: e.SLACK_BOT_TOKEN,

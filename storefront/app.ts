@@ -34,6 +34,9 @@ export interface WebDeps {
 export function createWebApp(deps: WebDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // req.ip (the log-in and reset limits) is the visitor's behind the proxies TRUST_PROXY names, else the
+  // connection's. Secure cookies and HSTS follow PUBLIC_URL, never X-Forwarded-Proto (web/storefront.ts).
+  app.set('trust proxy', deps.config.trustProxy ?? false);
 
   app.use(requestContext(), httpMetrics());
   // /healthz, /readyz (database and queue), /metrics: before anything that reads a session or a body.

@@ -30,6 +30,9 @@ export const CAPABILITIES = ['voice', 'sms', 'mms', 'fax'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 export const CHANNELS = ['slack', 'telegram', 'web', 'cli', 'api', 'system'] as const;
 export type Channel = (typeof CHANNELS)[number];
+/** What a row of login_attempts counts against: failed log-ins, or password reset requests. */
+export const ATTEMPT_KINDS = ['login', 'password_reset'] as const;
+export type AttemptKind = (typeof ATTEMPT_KINDS)[number];
 
 export interface AccountsTable {
   id: Id;
@@ -433,6 +436,7 @@ export interface WebSessionsTable {
 
 export interface LoginAttemptsTable {
   id: Id;
+  kind: AttemptKind;
   email: string;
   ip: string;
   attempted_at: Timestamp;

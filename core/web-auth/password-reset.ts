@@ -1,6 +1,7 @@
 // "Forgot your password": a one-time link valid for an hour. Asking for one never tells whether the
-// address is known (the caller shows the same page either way). Using it sets the new password, spends
-// every open link of the user and ends all their sessions, so whoever knew the old password is out.
+// address is known (the caller shows the same page either way), and is limited per address and per IP
+// like failed log-ins, known address or not. Using a link sets the new password, spends every open link of
+// the user and ends all their sessions, so whoever knew the old password is out.
 import { hashPassword } from '../accounts/users.ts';
 import type { Actor } from '../accounts/actor.ts';
 import { recordAudit } from '../audit/audit.ts';
@@ -9,11 +10,34 @@ import type { User } from '../db/schema.ts';
 import type { Clock } from '../shared/clock.ts';
 import { conflict, invalid } from '../shared/errors.ts';
 import { checkNewPassword, normalizeEmail } from './fields.ts';
+import { countAttempt, type AttemptLimit } from './rate-limit.ts';
 import { hashToken, isWellFormedToken, newToken } from './secret-token.ts';
 import { endAllSessions } from './sessions.ts';
 import type { AnonymousCtx } from './signup.ts';
 
 export const RESET_TTL_MS = 60 * 60_000;
+
+// Each request writes a link (a mail, once mail is sent): without a limit anyone could flood an inbox.
+// The window is a link's lifetime.
+export const RESET_REQUEST_WINDOW_MS = RESET_TTL_MS;
+/**
+ * Requests per address in the window: one link is enough for the hour it works, three leave room for a
+ * mail that went astray. Past that, someone else is asking; the owner waits at most the hour.
+ */
+export const MAX_RESET_REQUESTS_PER_EMAIL = 3;
+/** Requests per IP in the window: many inboxes from one place, with room for an office behind one NAT. */
+export const MAX_RESET_REQUESTS_PER_IP = 20;
+
+const RESET_LIMIT: AttemptLimit = {
+  kind: 'password_reset',
+  windowMs: RESET_REQUEST_WINDOW_MS,
+  maxPerEmail: MAX_RESET_REQUESTS_PER_EMAIL,
+  maxPerIp: MAX_RESET_REQUESTS_PER_IP,
+  refusal: {
+    message: 'Too many password reset links were asked for.',
+    help: 'A link works for an hour: use the latest one, or ask again later.',
+  },
+};
 
 export interface ResetLink {
   /** Goes in the link; never stored. */
@@ -24,10 +48,16 @@ export interface ResetLink {
 
 /**
  * A reset token for the active user with this address, or null when there is none (unknown address,
- * disabled user). The caller must answer both cases alike.
+ * disabled user). The caller must answer both cases alike. Throws TooManyAttemptsError past the limits,
+ * which count every request before the address is looked up, so a refusal says nothing about it either.
  */
-export async function requestPasswordReset(base: AnonymousCtx, emailText: string): Promise<ResetLink | null> {
-  const email = normalizeEmail(emailText);
+export async function requestPasswordReset(
+  base: AnonymousCtx,
+  input: { readonly email: string; readonly ip: string },
+): Promise<ResetLink | null> {
+  const email = normalizeEmail(input.email);
+  const now = base.clock.now();
+  await countAttempt(base.db, now, RESET_LIMIT, { email, ip: input.ip });
   const user = await base.db
     .selectFrom('users')
     .select(['id', 'email'])
@@ -35,7 +65,6 @@ export async function requestPasswordReset(base: AnonymousCtx, emailText: string
     .where('status', '=', 'active')
     .executeTakeFirst();
   if (!user) return null;
-  const now = base.clock.now();
   const token = newToken();
   const expiresAt = new Date(now.getTime() + RESET_TTL_MS);
   // Old links of the user that can no longer be used are dropped as new ones are made.

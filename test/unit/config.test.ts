@@ -1,5 +1,6 @@
 // Configuration from the environment: defaults, every problem listed at once, secrets kept out of messages.
 import { describe, it, expect } from 'vitest';
+import express from 'express';
 import fc from 'fast-check';
 import { ConfigError, loadConfig } from '../../core/config.ts';
 
@@ -206,6 +207,80 @@ describe('loadConfig', () => {
     expect(configErrorOf({ SLACK_AUDIT_CHANNEL: 'C0123ABCDEF' }).problems).toEqual([
       'SLACK_BOT_TOKEN: required when SLACK_AUDIT_CHANNEL is set: the bot posts the audit lines there',
     ]);
+  });
+
+  describe('TRUST_PROXY', () => {
+    /** Whether express, given the setting as the web app gives it, believes `address` at `hop` (0 = nearest). */
+    const trusts = (value: string | undefined, address: string, hop = 0) => {
+      const app = express();
+      app.set(
+        'trust proxy',
+        loadConfig(value === undefined ? {} : { TRUST_PROXY: value }).trustProxy ?? false,
+      );
+      return (app.get('trust proxy fn') as (address: string, hop: number) => boolean)(address, hop);
+    };
+
+    it('is unset by default, so X-Forwarded-For is believed from nobody', () => {
+      expect(loadConfig({}).trustProxy).toBeUndefined();
+      expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBeUndefined();
+      expect(trusts(undefined, '127.0.0.1')).toBe(false);
+    });
+
+    it('reads a hop count', () => {
+      expect(loadConfig({ TRUST_PROXY: ' 2 ' }).trustProxy).toBe(2);
+      expect(trusts('1', '203.0.113.7', 0)).toBe(true);
+      expect(trusts('1', '203.0.113.7', 1)).toBe(false);
+    });
+
+    it('reads the proxies as a list of IPs, CIDR ranges and named private ranges, frozen', () => {
+      const list = loadConfig({
+        TRUST_PROXY: '10.0.0.0/8, 192.0.2.10 ,fd00::/8,,Loopback,uniquelocal,::1/128',
+      }).trustProxy;
+      expect(list).toEqual(['10.0.0.0/8', '192.0.2.10', 'fd00::/8', 'loopback', 'uniquelocal', '::1/128']);
+      expect(Object.isFrozen(list)).toBe(true);
+      expect(trusts('10.0.0.0/8', '10.1.2.3')).toBe(true);
+      expect(trusts('192.0.2.10', '192.0.2.10')).toBe(true);
+      expect(trusts('192.0.2.10', '192.0.2.11')).toBe(false);
+      expect(trusts('loopback', '::1')).toBe(true);
+      expect(trusts('uniquelocal', '172.18.0.5')).toBe(true);
+      expect(trusts('uniquelocal', '203.0.113.7')).toBe(false);
+    });
+
+    const FORMS =
+      'the number of proxies in front of the app (1 to 10), or a comma-separated list of their IPs and CIDR ranges (loopback, linklocal and uniquelocal name the private ones)';
+    it.each([
+      [
+        'true',
+        `TRUST_PROXY: "true" believes X-Forwarded-For from anyone, so any visitor could claim any IP and slip past the per-IP limits: expected ${FORMS} (got "true")`,
+      ],
+      [
+        'TRUE',
+        `TRUST_PROXY: "true" believes X-Forwarded-For from anyone, so any visitor could claim any IP and slip past the per-IP limits: expected ${FORMS} (got "TRUE")`,
+      ],
+      ['0', `TRUST_PROXY: expected ${FORMS} (got "0")`],
+      ['11', `TRUST_PROXY: expected ${FORMS} (got "11")`],
+      ['1.5', `TRUST_PROXY: expected ${FORMS}; "1.5" is neither (got "1.5")`],
+      [
+        'proxy.example.com',
+        `TRUST_PROXY: expected ${FORMS}; "proxy.example.com" is neither (got "proxy.example.com")`,
+      ],
+      ['10.0.0.0/33', `TRUST_PROXY: expected ${FORMS}; "10.0.0.0/33" is neither (got "10.0.0.0/33")`],
+      ['10.0.0.0/8/8', `TRUST_PROXY: expected ${FORMS}; "10.0.0.0/8/8" is neither (got "10.0.0.0/8/8")`],
+      [
+        '10.0.0.0/255.0.0.0',
+        `TRUST_PROXY: expected ${FORMS}; "10.0.0.0/255.0.0.0" is neither (got "10.0.0.0/255.0.0.0")`,
+      ],
+      [
+        'loopback, 0.0.0.0/0',
+        `TRUST_PROXY: "0.0.0.0/0" is every address, which trusts anyone as "true" would: expected ${FORMS} (got "loopback, 0.0.0.0/0")`,
+      ],
+      [
+        '::/0',
+        `TRUST_PROXY: "::/0" is every address, which trusts anyone as "true" would: expected ${FORMS} (got "::/0")`,
+      ],
+    ])('refuses %j, saying what it takes', (value, problem) => {
+      expect(configErrorOf({ TRUST_PROXY: value }).problems).toEqual([problem]);
+    });
   });
 
   describe('keeps secrets out of the message', () => {

@@ -93,7 +93,7 @@ export function authRoutes(web: Web): Router {
     '/password/forgot',
     ...postForm(web, { view: 'auth/forgot', title: 'Forgot your password', fields: ['email'] }),
     async (req, res) => {
-      const link = await requestPasswordReset(web, bodyField(req, 'email'));
+      const link = await requestPasswordReset(web, { email: bodyField(req, 'email'), ip: req.ip ?? '' });
       if (link) {
         // There is no mail server: the operator hands the link over.
         web.log.info(

@@ -526,7 +526,7 @@ async function world() {
   const admin = ctxFor(db, actorOf(operator, 'admin'), { clock: billing.clock });
   const { plaintext: apiToken } = await createApiToken(admin, { name: 'freeswitch' });
   await buildUser(db, acme, { email: 'forgetful@acme.example', password_hash: passwordHash });
-  const reset = await requestPasswordReset(admin, 'forgetful@acme.example');
+  const reset = await requestPasswordReset(admin, { email: 'forgetful@acme.example', ip: '192.0.2.1' });
   return {
     accounts: { operator, acme, initech, voipco, bakery, globaltel, dental },
     customers,

@@ -296,6 +296,45 @@ describe('log in and out', () => {
     const limited = await browser.post('/login', { email: 'ann@example.com', password: PASSWORD });
     expect(limited.status).toBe(429);
   });
+
+  it('limits each visitor behind a trusted proxy (TRUST_PROXY=1) on their own, not everyone together', async () => {
+    await customerWithLogin();
+    const fail = (browser: Browser, i: number, forwardedFor: string) =>
+      browser.post(
+        '/login',
+        { email: `user${i}@example.com`, password: 'wrong password' },
+        { 'x-forwarded-for': forwardedFor },
+      );
+    const { base } = await serve(t.db, { env: { TRUST_PROXY: '1' } });
+    const browser = new Browser(base);
+    await browser.get('/login');
+    for (let i = 0; i < 20; i++) expect((await fail(browser, i, '203.0.113.1')).status).toBe(400);
+    expect((await fail(browser, 20, '203.0.113.1')).status).toBe(429);
+    // The proxy appends the address it sees: one a visitor writes in front of it changes nothing.
+    expect((await fail(browser, 21, '198.51.100.9, 203.0.113.1')).status).toBe(429);
+    expect((await fail(browser, 22, '203.0.113.2')).status).toBe(400);
+    const ips = await t.db.selectFrom('login_attempts').select('ip').distinct().orderBy('ip').execute();
+    expect(ips.map((r) => r.ip)).toEqual(['203.0.113.1', '203.0.113.2']);
+  });
+
+  it('ignores X-Forwarded-For without TRUST_PROXY: every request is the connection it came on', async () => {
+    await customerWithLogin();
+    const { base } = await serve(t.db);
+    const browser = new Browser(base);
+    await browser.get('/login');
+    for (let i = 0; i < 20; i++) {
+      const wrong = { email: `user${i}@example.com`, password: 'wrong password' };
+      expect((await browser.post('/login', wrong, { 'x-forwarded-for': '203.0.113.1' })).status).toBe(400);
+    }
+    const elsewhere = await browser.post(
+      '/login',
+      { email: 'ann@example.com', password: PASSWORD },
+      { 'x-forwarded-for': '203.0.113.2' },
+    );
+    expect(elsewhere.status).toBe(429);
+    const ips = await t.db.selectFrom('login_attempts').select('ip').distinct().execute();
+    expect(ips.map((r) => r.ip)).toEqual([expect.stringMatching(/^(::ffff:)?127\.0\.0\.1$/)]);
+  });
 });
 
 async function customerWithLoginUnder(email: string) {
@@ -379,6 +418,65 @@ describe('password reset', () => {
     const user = await t.db.selectFrom('users').select('password_hash').executeTakeFirstOrThrow();
     expect(user.password_hash).not.toBeNull();
     expect((await logIn(browser, 'ann@example.com')).status).toBe(303);
+  });
+
+  it('limits requests per address to 3 an hour with 429, answering unknown addresses alike', async () => {
+    await customerWithLogin();
+    const clock = new ManualClock('2026-05-01T12:00:00Z');
+    const { base, logs } = await serve(t.db, { clock });
+    const browser = new Browser(base);
+    const ask = (email: string) => browser.submit('/password/forgot', '/password/forgot', { email });
+    const links = () =>
+      logs.filter((l) => l.msg === 'Password reset link (no mail is sent: give it to the user)');
+    for (let i = 0; i < 3; i++) {
+      expect((await ask('ann@example.com')).status).toBe(200);
+      expect((await ask('nobody@example.com')).status).toBe(200);
+      clock.advance(60_000);
+    }
+    expect(links()).toHaveLength(3);
+
+    const known = await ask('Ann@Example.com');
+    const unknown = await ask('nobody@example.com');
+    expect(known.status).toBe(429);
+    expect(textOf(known.html)).toContain(
+      'Too many password reset links were asked for. Try again in 58 minutes. A link works for an hour: use the latest one, or ask again later.',
+    );
+    expect(Number(known.headers.get('retry-after'))).toBeGreaterThan(57 * 60);
+    // Nothing tells the known address from the unknown one.
+    expect(unknown.status).toBe(known.status);
+    expect(unknown.headers.get('retry-after')).toBe(known.headers.get('retry-after'));
+    expect(textOf(unknown.html)).toBe(textOf(known.html));
+    expect(links()).toHaveLength(3);
+    expect(await t.db.selectFrom('password_reset_tokens').select('id').execute()).toHaveLength(3);
+
+    // Other addresses still get theirs, and the address gets one again an hour on.
+    await customerWithLoginUnder('bob@example.com');
+    expect((await ask('bob@example.com')).status).toBe(200);
+    expect(links()).toHaveLength(4);
+    clock.advance(60 * 60_000);
+    expect((await ask('ann@example.com')).status).toBe(200);
+    expect(links()).toHaveLength(5);
+    // Failed log-ins are counted apart: asking for links did not use up any.
+    expect((await logIn(browser, 'ann@example.com')).status).toBe(303);
+  });
+
+  it('limits requests per IP to 20 an hour, across addresses', async () => {
+    await customerWithLogin();
+    const { base, logs } = await serve(t.db);
+    const browser = new Browser(base);
+    for (let i = 0; i < 20; i++) {
+      const sent = await browser.submit('/password/forgot', '/password/forgot', {
+        email: `user${i}@example.com`,
+      });
+      expect(sent.status).toBe(200);
+    }
+    const limited = await browser.submit('/password/forgot', '/password/forgot', {
+      email: 'ann@example.com',
+    });
+    expect(limited.status).toBe(429);
+    expect(logs.some((l) => l.msg === 'Password reset link (no mail is sent: give it to the user)')).toBe(
+      false,
+    );
   });
 
   it('does not hint at the server log in production', async () => {
@@ -491,6 +589,20 @@ describe('pages', () => {
     expect(login.headers.getSetCookie().find((c) => c.startsWith('didops_session='))).toMatch(
       /HttpOnly.*Secure|Secure.*HttpOnly/,
     );
+  });
+
+  it('takes Secure cookies and HSTS from PUBLIC_URL behind a proxy, whatever X-Forwarded-Proto says', async () => {
+    await customerWithLogin();
+    const secure = (page: { headers: Headers }) =>
+      /; Secure/.test(page.headers.getSetCookie().find((c) => c.startsWith('didops_csrf=')) ?? '');
+    const https = await serve(t.db, { env: { TRUST_PROXY: '1', PUBLIC_URL: 'https://shop.example' } });
+    const overHttps = await new Browser(https.base).get('/login', { 'x-forwarded-proto': 'http' });
+    expect(secure(overHttps)).toBe(true);
+    expect(overHttps.headers.get('strict-transport-security')).not.toBeNull();
+    const http = await serve(t.db, { env: { TRUST_PROXY: '1' } });
+    const overHttp = await new Browser(http.base).get('/login', { 'x-forwarded-proto': 'https' });
+    expect(secure(overHttp)).toBe(false);
+    expect(overHttp.headers.get('strict-transport-security')).toBeNull();
   });
 
   it('answers unknown paths with a page for browsers and JSON for machines and /api', async () => {
