@@ -111,14 +111,6 @@ export function validateDidFields(values: DidFieldValues, catalog: CatalogIndex)
     get('number'),
     (get('country').toUpperCase() || undefined) as CountryCode | undefined,
   );
-  // The numbering plans call some numbers possible that E.164, and so the dids table, does not hold
-  // (+43 8888, or +49 with 15 more digits): refused here, not by a database error.
-  if (!/^\+[1-9]\d{6,14}$/.test(info.e164)) {
-    throw invalid(
-      `${get('number')} has ${info.e164.length - 1} digits; a number has 7 to 15 with its country code.`,
-      { field: 'number' },
-    );
-  }
   if (given('country') && get('country').toUpperCase() !== info.country) {
     throw invalid(`country ${get('country')} does not match the number, which is in ${info.country}.`, {
       field: 'country',
@@ -178,8 +170,6 @@ export function validateDidFields(values: DidFieldValues, catalog: CatalogIndex)
   const destination = given('destination')
     ? field('destination', () => parseDestination(get('destination')))
     : null;
-  if (destination && destination.value.length > 255)
-    throw invalid('destination is longer than 255 characters.', { field: 'destination' });
   const description = get('description');
   if (description.length > 500)
     throw invalid('description is longer than 500 characters.', { field: 'description' });

@@ -18,10 +18,19 @@ const EXTENSION = /^(?:ext:)?(\d{2,8})$/i;
 const HELP =
   'Use a SIP URI (sip:user@host[:port]), a phone number with country code (+1 212 555 0123), or an extension (ext:1001).';
 
+const MAX_DESTINATION_LENGTH = 255;
+
 export function parseDestination(input: string): Destination {
   const text = input.trim();
   if (text === '') throw invalid('No destination given.', { help: HELP, field: 'destination' });
   if (/^sips?:/i.test(text)) {
+    // Every destination column holds 255 characters at most: say so rather than fail on the database.
+    if (text.length > MAX_DESTINATION_LENGTH) {
+      throw invalid(`That SIP URI has ${text.length} characters; at most ${MAX_DESTINATION_LENGTH} fit.`, {
+        help: HELP,
+        field: 'destination',
+      });
+    }
     const match = SIP_URI.exec(text);
     const port = match?.[3] === undefined ? 0 : Number(match[3]);
     if (!match || port > 65535) {

@@ -71,6 +71,14 @@ export function parseNumber(input: string, defaultCountry?: CountryCode): Number
       field: 'number',
     });
   }
+  // The numbering plans call some numbers possible that E.164 (15 digits at most) does not: +43 8888, or
+  // +49 with 15 more digits. Such a number could be stored nowhere.
+  if (!/^\+[1-9]\d{6,14}$/.test(parsed.number)) {
+    throw invalid(
+      `${truncate(raw)} has ${parsed.number.length - 1} digits; a number has 7 to 15 with its country code.`,
+      { help: HELP, field: 'number' },
+    );
+  }
   // Countries sharing a calling code (+1, +7, +44) are told apart by their known ranges; a number in a range
   // the metadata does not know yet belongs to the code's main country (US for +1), listed first.
   const country = parsed.country ?? parsed.getPossibleCountries()[0];

@@ -993,11 +993,12 @@ describe('CSV import, cases fuzzing found', () => {
     ].join('\n');
     const outcome = await attempt(staff, csv);
     if ('error' in outcome) throw outcome.error;
-    expect(outcome.report.rowErrors.map((e) => [e.line, e.field, e.message])).toEqual([
-      [2, 'number', '+49 301234567890123 has 17 digits; a number has 7 to 15 with its country code.'],
-      [3, 'number', '+43 8888 has 6 digits; a number has 7 to 15 with its country code.'],
+    // Each message goes on with how to write the value; what matters is its start.
+    expect(outcome.report.rowErrors.map((e) => [e.line, e.field, e.message.split('. ')[0]])).toEqual([
+      [2, 'number', '+49 301234567890123 has 17 digits; a number has 7 to 15 with its country code'],
+      [3, 'number', '+43 8888 has 6 digits; a number has 7 to 15 with its country code'],
       [4, 'area_code', 'area_code is longer than 100 characters.'],
-      [5, 'destination', 'destination is longer than 255 characters.'],
+      [5, 'destination', 'That SIP URI has 320 characters; at most 255 fit'],
     ]);
     expect((await inventory()).map((d) => d.number)).toEqual(['+12125550102']);
   });

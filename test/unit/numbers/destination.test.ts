@@ -77,6 +77,7 @@ describe('parseDestination', () => {
       ['1', '"1" is not a valid phone number.'],
       ['123456789', '"123456789" is not a valid phone number.'],
       ['+999 123 4567', '"+999 123 4567" is not a valid phone number.'],
+      [`sip:${'a'.repeat(300)}@pbx.example.com`, 'That SIP URI has 320 characters; at most 255 fit.'],
     ])('%j', (typed, message) => {
       const error = syncErrorOf(() => parseDestination(typed));
       expect(error).toMatchObject({ code: 'invalid', message, help: HELP, field: 'destination' });

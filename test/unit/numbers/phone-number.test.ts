@@ -135,6 +135,12 @@ describe('parseNumber', () => {
         '+1 866 555 0100 1234 5678 has too many digits (15 at most, with the country code).',
       ],
       ['+800 1234 5678', '+800 1234 5678 is a non-geographic (+800) number, not one of a country.'],
+      // Possible by Germany's and Austria's plans, but outside E.164: nowhere to store them.
+      [
+        '+49 123456789012345',
+        '+49 123456789012345 has 17 digits; a number has 7 to 15 with its country code.',
+      ],
+      ['+43 8888', '+43 8888 has 6 digits; a number has 7 to 15 with its country code.'],
     ])('%j', (typed, message) => {
       const error = syncErrorOf(() => parseNumber(typed));
       expect(error).toMatchObject({ code: 'invalid', message, help: HELP, field: 'number' });
