@@ -13,7 +13,7 @@ import { NUMBER_TYPES } from '../db/schema.ts';
 import { formatNumber, tryParseNumber } from '../numbers/phone-number.ts';
 import { parsePattern } from '../numbers/vanity.ts';
 import { DomainError, invalid, notFound } from '../shared/errors.ts';
-import { numberCondition, searchResolved, type ResolvedFilter } from './search-dids.ts';
+import { numberCondition, searchPage, type ResolvedFilter } from './search-dids.ts';
 
 /** What a buyer filters by, as typed in the form. */
 export interface SaleFilter {
@@ -121,7 +121,7 @@ export function saleCatalog(db: Executor, options: SaleCatalogOptions = {}): Sal
         });
       }
       const resolved = await resolveSaleFilter(filter, places);
-      const page = await searchResolved(db, resolved, {
+      const page = await searchPage(db.selectFrom('dids').select(SALE_COLUMNS), resolved, {
         limit,
         after: searchOptions.after?.trim() || undefined,
       });
@@ -261,7 +261,32 @@ async function loadPlaces(db: Executor): Promise<SalePlaces> {
   return { countries: [...citiesByCountry.keys()], citiesByCountry };
 }
 
-function forSale(did: Did, price: BuyerPrice): NumberForSale {
+/**
+ * What a page of the catalog reads of each number: what the buyer sees and what its price needs. Not the
+ * names of its owner, vendor or batches, which the inventory's own pages look up for every row.
+ */
+const SALE_COLUMNS = [
+  'id',
+  'number',
+  'country',
+  'area_code',
+  'city',
+  'province',
+  'number_type',
+  'capabilities',
+  'description',
+  'pricing_batch_id',
+  'setup_fee',
+  'recurring_fee',
+  'currency',
+  'billing_type',
+  'billing_period',
+  'billing_days',
+] as const satisfies readonly (keyof Did)[];
+
+type SaleRow = Pick<Did, (typeof SALE_COLUMNS)[number]>;
+
+function forSale(did: SaleRow, price: BuyerPrice): NumberForSale {
   return {
     id: did.id,
     number: did.number,
