@@ -314,7 +314,7 @@ function rangeRow(r: (typeof RANGES)[number]) {
  * its prefix plus (k × 7,919,993 mod the range's size), a permutation, so numbers are unique and scattered.
  * 85% available, 10% assigned to a customer, 5% disabled. Returns how many are available.
  */
-export async function seedInventory(ctx: Ctx, count: number): Promise<number> {
+async function seedInventory(ctx: Ctx, count: number): Promise<number> {
   const customer = await createAccount(ctx, {
     kind: 'customer',
     slug: 'bench-storefront-holder',
