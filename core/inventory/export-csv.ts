@@ -8,6 +8,7 @@ import type { Ctx } from '../context.ts';
 import { microsToDecimal, minorToDecimal } from '../shared/money.ts';
 import { DID_FIELDS, type DidField } from './did-fields.ts';
 import { resolveFilter, searchResolved, type DidFilter, type DidView } from './search-dids.ts';
+import { guardFormula } from './spreadsheet-cells.ts';
 
 const READ_ONLY_COLUMNS = ['owner', 'customer', 'assigned_at', 'freed_at', 'aging_until'] as const;
 export const EXPORT_COLUMNS = [...DID_FIELDS, ...READ_ONLY_COLUMNS] as const;
@@ -26,7 +27,7 @@ export async function exportDidsCsv(ctx: Ctx, filter: DidFilter, output: Writabl
     const page = await searchResolved(ctx.db, resolved, { limit: PAGE, ...(after ? { after } : {}) });
     for (const did of page.items) {
       // Respect back-pressure: a million rows must not pile up in memory behind a slow pipe.
-      if (!csv.write(toRecord(did))) await once(csv, 'drain');
+      if (!csv.write(guardRecord(toRecord(did)))) await once(csv, 'drain');
       written++;
     }
     after = page.nextCursor ?? undefined;
@@ -34,6 +35,10 @@ export async function exportDidsCsv(ctx: Ctx, filter: DidFilter, output: Writabl
   csv.end();
   await once(csv, 'end');
   return written;
+}
+
+function guardRecord<T extends Record<string, string>>(record: T): T {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, guardFormula(v)])) as T;
 }
 
 function toRecord(did: DidView): Record<(typeof EXPORT_COLUMNS)[number], string> {

@@ -19,6 +19,7 @@ import {
   type DidField,
   type DidFieldValues,
 } from './did-fields.ts';
+import { unguardFormula } from './spreadsheet-cells.ts';
 
 export interface ImportRowError {
   /** Line in the file where the row starts, counting the header as line 1. */
@@ -148,6 +149,8 @@ export async function* readDidCsv(input: Readable | string, catalog: CatalogInde
           help: 'If it was saved as UTF-16 ("Unicode text"), save it again as "CSV UTF-8".',
         });
       }
+      // A spreadsheet saves a row it holds no value in as commas only: a blank line, not a bad row.
+      if (record.every((cell) => cell.trim() === '')) continue;
       if (!columns) {
         columns = record.map(fieldForHeader);
         if (!columns.includes('number')) {
@@ -167,7 +170,7 @@ export async function* readDidCsv(input: Readable | string, catalog: CatalogInde
       const values: DidFieldValues = {};
       record.forEach((cell, i) => {
         const field = columns![i];
-        if (field) values[field] = cell;
+        if (field) values[field] = unguardFormula(cell);
       });
       try {
         const row = validateDidFields(values, catalog);

