@@ -1,6 +1,6 @@
 // Renewals and dunning against a real PostgreSQL, Stripe faked over HTTP: calendar periods, charging
-// exactly once under retries, crashes and races, declines and 3-D Secure, suspension, release, restore,
-// cancellation, free numbers, postpaid credit, and the anchors' known billing bugs.
+// exactly once under retries, Stripe timeouts, crashes and races, declines and 3-D Secure, suspension,
+// release, restore, cancellation, free numbers, postpaid credit, and the anchors' known billing bugs.
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { findDueWork, releaseUnpaid, renewSubscription } from '../../../core/billing/renewals.ts';
@@ -16,7 +16,8 @@ import { DAY_MS } from '../../../core/shared/clock.ts';
 import type { Account } from '../../../core/db/schema.ts';
 import { actorOf, buildDid, buildHierarchy } from '../../helpers/factories.ts';
 import { errorOf } from '../../helpers/errors.ts';
-import { signedEvent } from '../../helpers/fake-stripe.ts';
+import { signedEvent, TEST_SECRET_KEY, TEST_WEBHOOK_SECRET } from '../../helpers/fake-stripe.ts';
+import { createStripeGateway } from '../../../core/payments/stripe-gateway.ts';
 import { buy, useBilling } from './billing-fixture.ts';
 
 const billing = useBilling();
@@ -215,6 +216,93 @@ describe('charging exactly once', () => {
     expect(
       [...billing.stripe.charges.values()].filter((c) => c.metadata['subscription_id'] === String(sub.id)),
     ).toHaveLength(1);
+  });
+
+  describe('Stripe timing out after it charged (the answer lost on the way back)', () => {
+    // The fake served over real HTTP, so the adapter's own timeout fires on a real socket.
+    async function slowStripe(timeoutMs: number) {
+      const server = await billing.stripe.listen();
+      const gateway = createStripeGateway({
+        secretKey: TEST_SECRET_KEY,
+        webhookSecret: TEST_WEBHOOK_SECRET,
+        apiBase: server.url,
+        timeoutMs,
+      });
+      return { server, ctx: billing.ctxFor(await operatorAccount(), { payments: gateway }) };
+    }
+    const intentRequests = () =>
+      billing.stripe.requests.filter((r) => r === 'POST /v1/payment_intents').length;
+    const chargesOf = (subscriptionId: number) =>
+      [...billing.stripe.charges.values()].filter(
+        (c) => c.metadata['subscription_id'] === String(subscriptionId),
+      );
+
+    it('asks again with the same key when an answer is late, and renews once on the replayed answer', async () => {
+      const acme = await customer('prepaid');
+      const did = await buildDid(billing.db, { recurring_fee: 300 });
+      await buy(billing, acme, [did.id], 'card');
+      const sub = await subOf(did.id);
+      billing.clock.set('2026-02-28T10:00:00Z');
+      const { server, ctx } = await slowStripe(300);
+      const keys: (string | undefined)[] = [];
+      let late = 1;
+      billing.stripe.beforeReply = (request) => {
+        if (request.path !== '/v1/payment_intents') return;
+        keys.push(request.idempotencyKey);
+        if (late-- > 0) return new Promise((resolve) => setTimeout(resolve, 1_500));
+      };
+      try {
+        expect(await renewSubscription(ctx, sub.id, sub.current_period_end)).toBe('renewed');
+      } finally {
+        await server.close();
+      }
+      expect(intentRequests()).toBe(2);
+      expect(keys[0]).toMatch(/^renew-/);
+      expect(keys).toEqual([keys[0], keys[0]]);
+      expect(chargesOf(sub.id)).toHaveLength(1);
+      expect(await recurringCharges(sub.id)).toHaveLength(2);
+      const payments = await billing.db
+        .selectFrom('payments')
+        .select(['status', 'idempotency_key'])
+        .where('subscription_id', '=', sub.id)
+        .where('idempotency_key', 'like', 'renew-%')
+        .execute();
+      expect(payments).toEqual([{ status: 'succeeded', idempotency_key: keys[0] }]);
+    });
+
+    it('records nothing while every answer is late, then the retried job renews once, Stripe charged once', async () => {
+      const acme = await customer('prepaid');
+      const did = await buildDid(billing.db, { recurring_fee: 300 });
+      await buy(billing, acme, [did.id], 'card');
+      const sub = await subOf(did.id);
+      billing.clock.set('2026-02-28T10:00:00Z');
+      const { server, ctx } = await slowStripe(300);
+      try {
+        billing.stripe.beforeReply = () => new Promise((resolve) => setTimeout(resolve, 1_000));
+        const timedOut = await errorOf(renewSubscription(ctx, sub.id, sub.current_period_end));
+        expect(timedOut.code).toBe('unavailable');
+        // Stripe charged on the first request; we never heard. Nothing moved on our side.
+        expect(chargesOf(sub.id)).toHaveLength(1);
+        expect(await recurringCharges(sub.id)).toHaveLength(1);
+        expect((await subOf(did.id)).current_period_end).toEqual(sub.current_period_end);
+
+        // The job's retry, Stripe answering in time again.
+        billing.stripe.beforeReply = () => undefined;
+        expect(await renewSubscription(ctx, sub.id, sub.current_period_end)).toBe('renewed');
+      } finally {
+        await server.close();
+      }
+      expect(intentRequests()).toBe(3);
+      expect(chargesOf(sub.id)).toHaveLength(1);
+      expect(await recurringCharges(sub.id)).toHaveLength(2);
+      const audit = await billing.db
+        .selectFrom('audit_events')
+        .select('action')
+        .where('action', '=', 'subscription.renew')
+        .where('subject', '=', did.number)
+        .execute();
+      expect(audit).toHaveLength(1);
+    });
   });
 });
 
