@@ -44,6 +44,11 @@ describeWithRedisServer('Redis restarted mid-run (BullMQ)', () => {
       redisUrl: redis.url,
       prefix: `fault-${randomBytes(3).toString('hex')}`,
       log: silentLogger,
+      // A job Redis moved to active just before it went down, whose reply never reached the worker, is held
+      // by nobody: it runs again once its lock runs out and a stalled-job check finds it. With BullMQ's
+      // defaults that takes 30 to 60 s; short ones keep the test inside its wait.
+      lockDurationMs: 2_000,
+      stalledIntervalMs: 1_000,
     });
     await queue.start([QUEUE]);
     for (let id = 1; id <= BEFORE; id++) {
@@ -96,10 +101,12 @@ describeWithRedisServer('Redis restarted mid-run (BullMQ)', () => {
     }
 
     const all = Array.from({ length: BEFORE + AFTER }, (_, i) => i + 1);
+    let done: number[] = [];
     await waitFor(
-      async () => (await effects(database.db)).length === all.length,
-      20_000,
-      () => 'not every job ran after the restart',
+      async () => (done = await effects(database.db)).length === all.length,
+      30_000,
+      () =>
+        `not every job ran after the restart; missing: ${all.filter((id) => !done.includes(id)).join(', ')}`,
     );
     // Nothing runs late a second time either.
     await sleep(1_000);

@@ -354,7 +354,9 @@ describeWithRedisServer('Redis restarted mid-run of renewals (BullMQ)', () => {
     `renews each of ${COUNT} subscriptions exactly once across the restart`,
     { timeout: 120_000 },
     async () => {
-      const setup = await onBullmq({ watchStalled: false });
+      // A job Redis moved to active as it went down, its reply lost, is held by nobody until its lock runs
+      // out (30 s) and a stalled-job check finds it: the workers' own checks could make that over a minute.
+      const setup = await onBullmq({ watchStalled: true });
       const redis = setup.redis!;
       const subs = await subscriptionsDue(setup, COUNT);
       // Stripe answers slowly: with the renewal job's concurrency of 4, four renewals are at Stripe at a time.
