@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import nock from 'nock';
+import type nock from 'nock';
 import Stripe from 'stripe';
 
 export type ChargeFate = 'succeed' | 'decline' | 'authentication_required' | 'server_error';
@@ -259,8 +259,13 @@ export class FakeStripe {
     } as unknown as Stripe.Event;
   }
 
-  /** Puts this fake behind nock for api.stripe.com (or `base`) until `nock.cleanAll()`. */
-  intercept(base = 'https://api.stripe.com'): nock.Scope {
+  /**
+   * Puts this fake behind nock for api.stripe.com (or `base`) until `nock.cleanAll()`. nock is loaded here
+   * and not at the top: loading it puts an interceptor in front of every HTTP request of the process, which
+   * made a benchmark's load generator (which imports this file for the served fake) its own bottleneck.
+   */
+  async intercept(base = 'https://api.stripe.com'): Promise<nock.Scope> {
+    const { default: nock } = await import('nock');
     // nock 15 hands a full reply function the fetch Request.
     const reply = async (request: Request): Promise<[number, string]> => {
       const url = new URL(request.url);

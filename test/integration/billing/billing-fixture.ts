@@ -65,14 +65,14 @@ export function useBilling(options: { queue?: (databaseUrl: string) => JobQueue 
       createPgBossQueue({ connectionString: database.url, log: silentLogger });
     await queue.start(JOB_NAMES);
   });
-  beforeEach(() => {
+  beforeEach(async () => {
     stripe = new FakeStripe();
     fixture.policy = DEFAULT_BILLING_POLICY;
     clock.set('2026-01-31T09:00:00Z');
     sent.length = 0;
     nock.disableNetConnect();
     nock.enableNetConnect('127.0.0.1');
-    stripe.intercept();
+    await stripe.intercept();
   });
   afterEach(() => {
     nock.cleanAll();
