@@ -134,12 +134,24 @@ describe('renewing on the calendar', () => {
 });
 
 describe('charging exactly once', () => {
-  it('the same renewal job run twice, or twice at once, charges once', async () => {
+  /** A prepaid customer's number bought by card on 31 Jan, its renewal due now (28 Feb). */
+  async function cardRenewalDue(recurringFee: number) {
     const acme = await customer('prepaid');
-    const did = await buildDid(billing.db, { recurring_fee: 700 });
+    const did = await buildDid(billing.db, { recurring_fee: recurringFee });
     await buy(billing, acme, [did.id], 'card');
     const sub = await subOf(did.id);
     billing.clock.set('2026-02-28T10:00:00Z');
+    return { did, sub };
+  }
+  /** What Stripe charged off-session for this subscription. */
+  const stripeChargesOf = (subscriptionId: number) =>
+    [...billing.stripe.charges.values()].filter(
+      (c) => c.metadata['subscription_id'] === String(subscriptionId),
+    );
+  const intentRequests = () => billing.stripe.requests.filter((r) => r === 'POST /v1/payment_intents').length;
+
+  it('the same renewal job run twice, or twice at once, charges once', async () => {
+    const { sub } = await cardRenewalDue(700);
     const ctx = billing.ctxFor(await operatorAccount());
     const results = await Promise.all([
       renewSubscription(ctx, sub.id, sub.current_period_end),
@@ -148,19 +160,13 @@ describe('charging exactly once', () => {
     expect(results.sort()).toEqual(['not_due', 'renewed']);
     expect(await renewSubscription(ctx, sub.id, sub.current_period_end)).toBe('not_due');
     expect(await recurringCharges(sub.id)).toHaveLength(2); // first period + this renewal
-    const renewalsCharged = [...billing.stripe.charges.values()].filter(
-      (c) => c.metadata['subscription_id'] === String(sub.id),
-    );
+    const renewalsCharged = stripeChargesOf(sub.id);
     expect(renewalsCharged).toHaveLength(1);
     expect(renewalsCharged[0]!.amount).toBe(700);
   });
 
   it('a crash between the Stripe charge and the database commit, then a retry: one charge', async () => {
-    const acme = await customer('prepaid');
-    const did = await buildDid(billing.db, { recurring_fee: 900 });
-    await buy(billing, acme, [did.id], 'card');
-    const sub = await subOf(did.id);
-    billing.clock.set('2026-02-28T10:00:00Z');
+    const { sub } = await cardRenewalDue(900);
     // The first commit fails after Stripe has charged (as if the process died there).
     await sql`
       CREATE TABLE crash_once (done boolean);
@@ -185,12 +191,8 @@ describe('charging exactly once', () => {
         billing.db,
       );
     }
-    const intents = billing.stripe.requests.filter((r) => r === 'POST /v1/payment_intents');
-    expect(intents).toHaveLength(2); // asked twice, with one idempotency key ...
-    const charged = [...billing.stripe.charges.values()].filter(
-      (c) => c.metadata['subscription_id'] === String(sub.id),
-    );
-    expect(charged).toHaveLength(1); // ... charged once
+    expect(intentRequests()).toBe(2); // asked twice, with one idempotency key ...
+    expect(stripeChargesOf(sub.id)).toHaveLength(1); // ... charged once
     expect((await recurringCharges(sub.id)).map((c) => c.amount)).toEqual([900, 900]);
     const payments = await billing.db
       .selectFrom('payments')
@@ -201,11 +203,7 @@ describe('charging exactly once', () => {
   });
 
   it('Stripe answering 500 is retried with the same key and charges once when it recovers', async () => {
-    const acme = await customer('prepaid');
-    const did = await buildDid(billing.db, { recurring_fee: 300 });
-    await buy(billing, acme, [did.id], 'card');
-    const sub = await subOf(did.id);
-    billing.clock.set('2026-02-28T10:00:00Z');
+    const { sub } = await cardRenewalDue(300);
     let failures = 2;
     billing.stripe.fate = () => (failures-- > 0 ? 'server_error' : 'succeed');
     const ctx = billing.ctxFor(await operatorAccount());
@@ -213,9 +211,7 @@ describe('charging exactly once', () => {
     expect(first.code).toBe('unavailable');
     expect(await renewSubscription(ctx, sub.id, sub.current_period_end)).toBe('renewed');
     expect(await recurringCharges(sub.id)).toHaveLength(2);
-    expect(
-      [...billing.stripe.charges.values()].filter((c) => c.metadata['subscription_id'] === String(sub.id)),
-    ).toHaveLength(1);
+    expect(stripeChargesOf(sub.id)).toHaveLength(1);
   });
 
   describe('Stripe timing out after it charged (the answer lost on the way back)', () => {
@@ -230,19 +226,9 @@ describe('charging exactly once', () => {
       });
       return { server, ctx: billing.ctxFor(await operatorAccount(), { payments: gateway }) };
     }
-    const intentRequests = () =>
-      billing.stripe.requests.filter((r) => r === 'POST /v1/payment_intents').length;
-    const chargesOf = (subscriptionId: number) =>
-      [...billing.stripe.charges.values()].filter(
-        (c) => c.metadata['subscription_id'] === String(subscriptionId),
-      );
 
     it('asks again with the same key when an answer is late, and renews once on the replayed answer', async () => {
-      const acme = await customer('prepaid');
-      const did = await buildDid(billing.db, { recurring_fee: 300 });
-      await buy(billing, acme, [did.id], 'card');
-      const sub = await subOf(did.id);
-      billing.clock.set('2026-02-28T10:00:00Z');
+      const { sub } = await cardRenewalDue(300);
       const { server, ctx } = await slowStripe(300);
       const keys: (string | undefined)[] = [];
       let late = 1;
@@ -259,7 +245,7 @@ describe('charging exactly once', () => {
       expect(intentRequests()).toBe(2);
       expect(keys[0]).toMatch(/^renew-/);
       expect(keys).toEqual([keys[0], keys[0]]);
-      expect(chargesOf(sub.id)).toHaveLength(1);
+      expect(stripeChargesOf(sub.id)).toHaveLength(1);
       expect(await recurringCharges(sub.id)).toHaveLength(2);
       const payments = await billing.db
         .selectFrom('payments')
@@ -271,18 +257,14 @@ describe('charging exactly once', () => {
     });
 
     it('records nothing while every answer is late, then the retried job renews once, Stripe charged once', async () => {
-      const acme = await customer('prepaid');
-      const did = await buildDid(billing.db, { recurring_fee: 300 });
-      await buy(billing, acme, [did.id], 'card');
-      const sub = await subOf(did.id);
-      billing.clock.set('2026-02-28T10:00:00Z');
+      const { did, sub } = await cardRenewalDue(300);
       const { server, ctx } = await slowStripe(300);
       try {
         billing.stripe.beforeReply = () => new Promise((resolve) => setTimeout(resolve, 1_000));
         const timedOut = await errorOf(renewSubscription(ctx, sub.id, sub.current_period_end));
         expect(timedOut.code).toBe('unavailable');
         // Stripe charged on the first request; we never heard. Nothing moved on our side.
-        expect(chargesOf(sub.id)).toHaveLength(1);
+        expect(stripeChargesOf(sub.id)).toHaveLength(1);
         expect(await recurringCharges(sub.id)).toHaveLength(1);
         expect((await subOf(did.id)).current_period_end).toEqual(sub.current_period_end);
 
@@ -293,7 +275,7 @@ describe('charging exactly once', () => {
         await server.close();
       }
       expect(intentRequests()).toBe(3);
-      expect(chargesOf(sub.id)).toHaveLength(1);
+      expect(stripeChargesOf(sub.id)).toHaveLength(1);
       expect(await recurringCharges(sub.id)).toHaveLength(2);
       const audit = await billing.db
         .selectFrom('audit_events')
